@@ -1,0 +1,97 @@
+"""UserRepository: the seed's user queries."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from services.identity.models import Role, User, UserRole
+from services.kernel.enums import UserRoleEnum
+from services.kernel.repository import BaseRepository, check_page
+
+
+class UserRepository(BaseRepository[User]):
+    model = User
+
+    def _select(self):  # type: ignore[no-untyped-def]
+        return select(User).options(selectinload(User.roles))
+
+    async def get_by_id(self, id: uuid.UUID) -> User | None:
+        return await self.get_with_roles(id)
+
+    async def get_with_roles(self, user_id: uuid.UUID) -> User | None:
+        """The user with their roles loaded."""
+        return await self.session.scalar(self._select().where(User.id == user_id))
+
+    async def get_by_username(self, username: str) -> User | None:
+        return await self.session.scalar(self._select().where(User.username == username))
+
+    async def get_by_email(self, email: str) -> User | None:
+        return await self.session.scalar(self._select().where(User.email == email.lower()))
+
+    async def get_by_external_id(self, external_id: str, auth_provider: str) -> User | None:
+        """The SSO user with this (auth_provider, external_id)."""
+        return await self.session.scalar(
+            self._select().where(
+                User.external_id == external_id, User.auth_provider == auth_provider
+            )
+        )
+
+    async def search_users(
+        self, query: str, skip: int = 0, limit: int = 100, *, active_only: bool = False
+    ) -> list[User]:
+        """Users whose username, email or full name contains `query` (case-insensitive)."""
+        check_page(skip, limit)
+        stmt = self._select()
+        if query:
+            pattern = (
+                "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            )
+            stmt = stmt.where(
+                or_(
+                    User.username.ilike(pattern, escape="\\"),
+                    User.email.ilike(pattern, escape="\\"),
+                    User.full_name.ilike(pattern, escape="\\"),
+                )
+            )
+        if active_only:
+            stmt = stmt.where(User.is_active.is_(True))
+        stmt = stmt.order_by(User.username, User.id).offset(skip).limit(limit)
+        return list((await self.session.scalars(stmt)).all())
+
+    async def get_users_by_role(
+        self, role: UserRoleEnum, skip: int = 0, limit: int = 100
+    ) -> list[User]:
+        """Users holding `role`, by username."""
+        check_page(skip, limit)
+        stmt = (
+            self._select()
+            .join(UserRole, UserRole.user_id == User.id)
+            .join(Role, Role.id == UserRole.role_id)
+            .where(Role.name == role)
+            .order_by(User.username, User.id)
+            .offset(skip)
+            .limit(limit)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def update_last_login(self, user_id: uuid.UUID) -> datetime | None:
+        """Stamp the login time; returns it, or None when the user does not exist."""
+        user = await self.session.get(User, user_id)
+        if user is None:
+            return None
+        user.last_login = datetime.now(UTC)
+        await self.session.flush()
+        return user.last_login
+
+    async def count_active_admins(self) -> int:
+        stmt = (
+            select(func.count(func.distinct(User.id)))
+            .join(UserRole, UserRole.user_id == User.id)
+            .join(Role, Role.id == UserRole.role_id)
+            .where(Role.name == UserRoleEnum.ADMIN, User.is_active.is_(True))
+        )
+        return int(await self.session.scalar(stmt) or 0)

@@ -1,0 +1,1 @@
+"""Identity use cases: each public method is one unit of work."""

@@ -1,0 +1,86 @@
+"""Async engine, session factory and the unit of work every use case runs in."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import MetaData, text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from services.kernel.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_engine(settings: Settings, *, url: str | None = None) -> AsyncEngine:
+    """An asyncpg engine with the pool settings of the seed."""
+    return create_async_engine(
+        url or settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        echo=settings.database_echo,
+        pool_pre_ping=False,
+    )
+
+
+def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def check_db_connection(engine: AsyncEngine) -> bool:
+    """True when the database answers a trivial query."""
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        log.warning("database check failed: %s", exc)
+        return False
+    return True
+
+
+async def init_db(engine: AsyncEngine, metadata: MetaData) -> None:
+    """Development shortcut: create the context's schema and tables without migrations."""
+    async with engine.begin() as conn:
+        if metadata.schema:
+            await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{metadata.schema}"'))
+        await conn.run_sync(metadata.create_all)
+
+
+async def dispose_engine(engine: AsyncEngine) -> None:
+    await engine.dispose()
+
+
+@dataclass(frozen=True)
+class Database:
+    """The engine and session factory of one context."""
+
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, url: str | None = None) -> Database:
+        engine = create_engine(settings, url=url)
+        return cls(engine=engine, sessions=create_session_factory(engine))
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """One transaction: committed when the block ends normally, rolled back otherwise."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def read_only(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads; nothing is committed."""
+        async with self.sessions() as session:
+            yield session
+
+    async def dispose(self) -> None:
+        await dispose_engine(self.engine)

@@ -1,0 +1,150 @@
+"""One server interceptor: correlation id, authentication, RBAC table and error mapping."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
+
+import grpc
+
+from services.kernel.access import Access
+from services.kernel.call_context import CallContext, Principal, reset_call, set_call
+from services.kernel.errors import PermissionDenied, Unauthenticated
+from services.kernel.status_mapping import map_exception
+from services.kernel.tokens import TokenVerifier
+
+CORRELATION_HEADER = "x-request-id"
+CLIENT_IP_HEADER = "x-client-ip"
+CLIENT_AGENT_HEADER = "x-client-user-agent"
+
+#: Infrastructure services every server carries; they need no token.
+OPEN_SERVICES = (
+    "/grpc.health.v1.Health/",
+    "/grpc.reflection.v1alpha.ServerReflection/",
+    "/grpc.reflection.v1.ServerReflection/",
+)
+
+
+def _parse_uuid(value: str | None) -> uuid.UUID | None:
+    if not value:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _peer_ip(peer: str) -> str | None:
+    # "ipv4:127.0.0.1:5000", "ipv6:[::1]:5000", "unix:..."
+    kind, _, rest = peer.partition(":")
+    if kind == "ipv4":
+        return rest.rsplit(":", 1)[0]
+    if kind == "ipv6":
+        return rest.rsplit(":", 1)[0].strip("[]")
+    return None
+
+
+class CallInterceptor(grpc.aio.ServerInterceptor):
+    def __init__(self, verifier: TokenVerifier, access_table: Mapping[str, Access]) -> None:
+        self._verifier = verifier
+        self._access = dict(access_table)
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        method: str = details.method  # type: ignore[attr-defined]
+        if handler is None or method.startswith(OPEN_SERVICES):
+            return handler
+        return _wrap(handler, lambda ctx: self._enter(ctx, method))
+
+    def _enter(self, context: grpc.aio.ServicerContext[Any, Any], method: str) -> CallContext:
+        metadata = dict(context.invocation_metadata() or ())
+        principal = self._authenticate(metadata.get("authorization"))
+        access = self._access.get(method)
+        if access is None:
+            raise PermissionDenied(f"{method} is not open to anyone")
+        access.check(principal)
+        agent = metadata.get(CLIENT_AGENT_HEADER) or metadata.get("user-agent")
+        return CallContext(
+            correlation_id=_parse_uuid(metadata.get(CORRELATION_HEADER)) or uuid.uuid4(),
+            principal=principal,
+            ip_address=metadata.get(CLIENT_IP_HEADER) or _peer_ip(context.peer()),
+            user_agent=str(agent)[:512] if agent else None,
+        )
+
+    def _authenticate(self, authorization: object) -> Principal | None:
+        if not authorization:
+            return None
+        scheme, _, token = str(authorization).partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("authorization must be 'Bearer <token>'")
+        return self._verifier.verify(token.strip())
+
+
+async def _abort(context: grpc.aio.ServicerContext[Any, Any], exc: BaseException) -> None:
+    mapped = map_exception(exc)
+    await context.abort(mapped.code, mapped.message, mapped.trailing_metadata())
+
+
+def _wrap(
+    handler: grpc.RpcMethodHandler,
+    enter: Callable[[grpc.aio.ServicerContext[Any, Any]], CallContext],
+) -> grpc.RpcMethodHandler:
+    """The same handler, run inside the call context with errors mapped to status codes."""
+
+    def unary(behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def run(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            token = None
+            try:
+                token = set_call(enter(context))
+                return await behavior(request, context)
+            except Exception as exc:
+                if isinstance(exc, grpc.aio.AbortError):
+                    raise
+                await _abort(context, exc)
+            finally:
+                if token is not None:
+                    reset_call(token)
+
+        return run
+
+    def streaming(behavior: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIterator[Any]]:
+        async def run(
+            request: Any, context: grpc.aio.ServicerContext[Any, Any]
+        ) -> AsyncIterator[Any]:
+            token = None
+            try:
+                token = set_call(enter(context))
+                async for item in behavior(request, context):
+                    yield item
+            except Exception as exc:
+                if isinstance(exc, grpc.aio.AbortError):
+                    raise
+                await _abort(context, exc)
+            finally:
+                if token is not None:
+                    reset_call(token)
+
+        return run
+
+    if handler.unary_unary:
+        return grpc.unary_unary_rpc_method_handler(
+            unary(handler.unary_unary), handler.request_deserializer, handler.response_serializer
+        )
+    if handler.stream_unary:
+        return grpc.stream_unary_rpc_method_handler(
+            unary(handler.stream_unary), handler.request_deserializer, handler.response_serializer
+        )
+    if handler.unary_stream:
+        return grpc.unary_stream_rpc_method_handler(
+            streaming(handler.unary_stream),
+            handler.request_deserializer,
+            handler.response_serializer,
+        )
+    return grpc.stream_stream_rpc_method_handler(
+        streaming(handler.stream_stream), handler.request_deserializer, handler.response_serializer
+    )

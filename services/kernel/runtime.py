@@ -1,0 +1,68 @@
+"""Process-wide runtime of a service: settings, keys, token verifier, service identity."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from dataclasses import dataclass
+
+from services.kernel.db import Database
+from services.kernel.server import GrpcService, ServiceDefinition
+from services.kernel.settings import Settings
+from services.kernel.tokens import KeyMaterial, ServiceIdentity, TokenVerifier
+
+#: Every context that serves gRPC, in start-up order (identity first: others ask it for config).
+SERVING_CONTEXTS: tuple[str, ...] = ("identity", "audit", "requests", "validation", "knowledge")
+
+
+def available_services() -> list[str]:
+    """Contexts whose service is part of this build."""
+    return [c for c in SERVING_CONTEXTS if importlib.util.find_spec(f"services.{c}.app")]
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    keys: KeyMaterial
+    verifier: TokenVerifier
+
+    @classmethod
+    def from_keys(cls, settings: Settings, keys: KeyMaterial) -> Runtime:
+        return cls(
+            settings, keys, TokenVerifier(keys.public_pem, keys.service_secret, settings.jwt_issuer)
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Runtime:
+        if settings.jwt_public_key_file is None:
+            raise RuntimeError("JWT_PUBLIC_KEY_FILE is not set")
+        if not settings.service_token_secret:
+            raise RuntimeError("SERVICE_TOKEN_SECRET is not set")
+        private = (
+            settings.jwt_private_key_file.read_bytes()
+            if settings.jwt_private_key_file and settings.jwt_private_key_file.exists()
+            else None
+        )
+        keys = KeyMaterial(
+            private, settings.jwt_public_key_file.read_bytes(), settings.service_token_secret
+        )
+        return cls.from_keys(settings, keys)
+
+    def service_identity(self, context: str) -> ServiceIdentity:
+        return ServiceIdentity(
+            context, self.keys.service_secret, self.settings.service_token_ttl_seconds
+        )
+
+    def build(self, context: str, db: Database) -> ServiceDefinition:
+        module = importlib.import_module(f"services.{context}.app")
+        definition: ServiceDefinition = module.build(self, db)
+        return definition
+
+    def create_service(
+        self, context: str, *, database_url: str | None = None, port: int | None = None
+    ) -> GrpcService:
+        """The context's server, not yet started (port 0 picks a free one)."""
+        db = Database.from_settings(self.settings, url=database_url)
+        definition = self.build(context, db)
+        bind = getattr(self.settings, f"{context}_port") if port is None else port
+        return GrpcService(definition, self.verifier, self.settings.grpc_host, bind)

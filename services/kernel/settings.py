@@ -1,0 +1,71 @@
+"""Settings read from the environment, the same way in every service."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Environment settings shared by every context (names as the seed lists them)."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    database_url: str = Field(
+        default="", description="postgresql+asyncpg://user:password@host:5432/db; empty = embedded"
+    )
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_max_overflow: int = Field(default=20, ge=0, le=200)
+    database_echo: bool = False
+
+    data_dir: Path = Path(".data")
+    grpc_host: str = "127.0.0.1"
+    grpc_grace_seconds: float = 5.0
+
+    identity_port: int = 50051
+    requests_port: int = 50052
+    validation_port: int = 50053
+    knowledge_port: int = 50054
+    audit_port: int = 50055
+    gateway_port: int = 8080
+
+    identity_address: str = ""
+    requests_address: str = ""
+    validation_address: str = ""
+    knowledge_address: str = ""
+    audit_address: str = ""
+
+    # Signing keys of user access tokens (Ed25519 PEM). Only identity needs the private key.
+    jwt_private_key_file: Path | None = None
+    jwt_public_key_file: Path | None = None
+    jwt_issuer: str = "tagen-identity"
+    access_token_ttl_seconds: int = Field(default=900, ge=10, le=86400)
+    refresh_token_ttl_seconds: int = Field(default=14 * 86400, ge=60)
+    # Shared secret with which services sign the tokens of their own service identity.
+    service_token_secret: str = ""
+    service_token_ttl_seconds: int = Field(default=300, ge=10, le=3600)
+
+    # Argon2id cost (RFC 9106 second recommendation by default).
+    password_hash_time_cost: int = Field(default=3, ge=1, le=10)
+    password_hash_memory_kib: int = Field(default=65536, ge=8, le=1048576)
+
+    bootstrap_admin_username: str = ""
+    bootstrap_admin_password: str = ""
+    bootstrap_admin_email: str = ""
+
+    def address_of(self, context: str) -> str:
+        """Where the gRPC service of `context` listens."""
+        explicit: str = getattr(self, f"{context}_address")
+        if explicit:
+            return explicit
+        port: int = getattr(self, f"{context}_port")
+        return f"{self.grpc_host}:{port}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
