@@ -173,7 +173,7 @@ class AuthUseCases:
                 session,
                 settings.bootstrap_admin_username,
                 settings.bootstrap_admin_password,
-                settings.bootstrap_admin_email or f"{settings.bootstrap_admin_username}@localhost",
+                settings.bootstrap_admin_email or f"{settings.bootstrap_admin_username}@tagen.local",
             )
 
 

@@ -1,0 +1,112 @@
+"""The `tagen` command line: serve one context, migrate, create an admin, run the platform,
+and the TA engine."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import importlib.util
+import logging
+import os
+import sys
+
+from services.kernel.settings import get_settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from services.cli.platform import serve_context
+
+    asyncio.run(serve_context(get_settings(), args.context))
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from services.cli.platform import run_platform
+
+    asyncio.run(run_platform(get_settings()))
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from services.cli.platform import database_for_cli
+    from services.kernel.migrations import available_contexts, upgrade_all
+
+    contexts = [args.context] if args.context else available_contexts()
+    with database_for_cli(get_settings()) as url:
+        for name in upgrade_all(url, contexts):
+            print(f"migrated {name}")
+    return 0
+
+
+def _create_admin(args: argparse.Namespace) -> int:
+    from services.cli.platform import create_admin_command
+
+    password = args.password or os.environ.get("TAGEN_ADMIN_PASSWORD") or ""
+    if not password and sys.stdin.isatty():
+        password = getpass.getpass("password: ")
+    elif not password:
+        password = sys.stdin.readline().rstrip("\n")
+    username = asyncio.run(
+        create_admin_command(get_settings(), args.username, password, args.email)
+    )
+    print(f"{username} is an ADMIN")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tagen", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="start the whole platform (embedded default)")
+    run.set_defaults(func=_run)
+
+    serve = commands.add_parser("serve", help="serve one context's gRPC service")
+    serve.add_argument(
+        "context", choices=["identity", "requests", "validation", "knowledge", "audit", "gateway"]
+    )
+    serve.set_defaults(func=_serve)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.add_argument("--context", help="only this context (default: every context)")
+    migrate.set_defaults(func=_migrate)
+
+    admin = commands.add_parser("create-admin", help="create or promote a local ADMIN")
+    admin.add_argument("--username", required=True)
+    admin.add_argument("--email", default="")
+    admin.add_argument(
+        "--password", default="", help="else TAGEN_ADMIN_PASSWORD, a prompt, or one stdin line"
+    )
+    admin.set_defaults(func=_create_admin)
+
+    if importlib.util.find_spec("services.cli.ta"):
+        from services.cli import ta
+
+        ta.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("pgserver", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        from services.kernel.errors import DomainError
+
+        if isinstance(exc, DomainError | RuntimeError):
+            print(f"tagen: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())
