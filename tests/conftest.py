@@ -86,8 +86,9 @@ async def clean_database(database: Database) -> Database:
 
 
 @pytest.fixture
-async def session(database_url: str) -> AsyncIterator[AsyncSession]:
-    """A session inside a transaction that is rolled back after the test (repository tests)."""
+async def session(database_url: str, clean_database: Database) -> AsyncIterator[AsyncSession]:
+    """A session inside a transaction that is rolled back after the test (repository tests),
+    on empty tables."""
     engine = create_async_engine(database_url, pool_size=1)
     async with engine.connect() as conn:
         transaction = await conn.begin()

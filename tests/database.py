@@ -65,3 +65,24 @@ def test_database() -> Iterator[str]:
             yield to_asyncpg_url(server.get_uri())
         finally:
             server.cleanup()
+
+
+@contextlib.contextmanager
+def scratch_database(url: str) -> Iterator[str]:
+    """A new empty database on the same server, dropped afterwards (migration tests)."""
+    server = sa.make_url(url)
+    name = f"tagen_scratch_{os.getpid()}_{id(server) % 100000}"
+    plain = server.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def run(sql: str) -> None:
+        conn = await asyncpg.connect(plain)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

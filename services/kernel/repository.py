@@ -6,16 +6,20 @@ Repositories flush, they never commit: the unit of work around a use case does.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import cache
 from typing import Any, ClassVar, Generic, TypeVar
 
+import asyncpg
+from advanced_alchemy import exceptions as aa
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
-from services.kernel.errors import InvalidArgument
+from services.kernel.errors import AlreadyExists, InvalidArgument
 
 ModelT = TypeVar("ModelT", bound=DeclarativeBase)
 
@@ -63,7 +67,8 @@ class BaseRepository(Generic[ModelT]):
     async def create(self, data: Mapping[str, Any]) -> ModelT:
         """Insert a row from a dict of column values."""
         instance = self.model(**dict(data))
-        return await self.library.add(instance)  # type: ignore[no-any-return]
+        with unique_violation_as_already_exists(self.model.__name__):
+            return await self.library.add(instance)  # type: ignore[no-any-return]
 
     async def update(self, id: uuid.UUID, data: Mapping[str, Any]) -> ModelT | None:
         """Change the given columns of a row; None when it does not exist."""
@@ -73,7 +78,8 @@ class BaseRepository(Generic[ModelT]):
         for key, value in data.items():
             self._column(key)
             setattr(instance, key, value)
-        return await self.library.update(instance)  # type: ignore[no-any-return]
+        with unique_violation_as_already_exists(self.model.__name__):
+            return await self.library.update(instance)  # type: ignore[no-any-return]
 
     async def delete(self, id: uuid.UUID) -> bool:
         """Delete a row; False when it did not exist."""
@@ -123,6 +129,22 @@ class BaseRepository(Generic[ModelT]):
         if "id" not in names:
             query = query.order_by(self.model.id.desc() if desc else self.model.id.asc())
         return query
+
+
+@contextmanager
+def unique_violation_as_already_exists(entity: str) -> Iterator[None]:
+    """A unique-constraint violation becomes AlreadyExists naming the constraint."""
+    try:
+        yield
+    except (aa.IntegrityError, sa_exc.IntegrityError) as exc:
+        cause: BaseException | None = exc
+        while cause is not None:
+            orig = getattr(cause, "orig", None) or cause.__cause__
+            if isinstance(orig, asyncpg.UniqueViolationError):
+                constraint = getattr(orig, "constraint_name", None) or "unique key"
+                raise AlreadyExists(f"{entity} already exists ({constraint})") from exc
+            cause = orig
+        raise
 
 
 def check_page(skip: int, limit: int) -> None:

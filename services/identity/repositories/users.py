@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from services.identity.models import Role, User, UserRole
@@ -16,8 +16,11 @@ from services.kernel.repository import BaseRepository, check_page
 class UserRepository(BaseRepository[User]):
     model = User
 
-    def _select(self):  # type: ignore[no-untyped-def]
-        return select(User).options(selectinload(User.roles))
+    def _select(self) -> Select[tuple[User]]:
+        """Users with their roles, refreshed even when already in the session."""
+        return (
+            select(User).options(selectinload(User.roles)).execution_options(populate_existing=True)
+        )
 
     async def get_by_id(self, id: uuid.UUID) -> User | None:
         return await self.get_with_roles(id)
