@@ -10,21 +10,34 @@ import importlib.util
 import logging
 import os
 import sys
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from services.kernel.settings import get_settings
+
+T = TypeVar("T")
+
+
+def run_async(main: Coroutine[Any, Any, T]) -> T:
+    """Run a service's main coroutine, on uvloop where it is installed."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
 
 
 def _serve(args: argparse.Namespace) -> int:
     from services.cli.platform import serve_context
 
-    asyncio.run(serve_context(get_settings(), args.context))
+    run_async(serve_context(get_settings(), args.context))
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
     from services.cli.platform import run_platform
 
-    asyncio.run(run_platform(get_settings()))
+    run_async(run_platform(get_settings()))
     return 0
 
 

@@ -9,6 +9,7 @@ from tagen.identity.v1 import identity_pb2_grpc as pb_grpc
 
 from services.identity.models import Role, User
 from services.identity.repositories import ConfigView
+from services.identity.repositories.users import UserView
 from services.identity.use_cases.auth import AuthUseCases, IssuedTokens
 from services.identity.use_cases.config import ConfigUseCases
 from services.identity.use_cases.users import UserChanges, UserUseCases
@@ -26,7 +27,7 @@ from services.kernel.validation import parse_page, parse_uuid
 Ctx = Any  # grpc.aio.ServicerContext
 
 
-def user_message(user: User) -> pb.User:
+def user_message(user: User | UserView) -> pb.User:
     return pb.User(
         id=str(user.id),
         username=user.username,

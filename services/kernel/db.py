@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -63,12 +64,21 @@ class Database:
     """The engine and session factory of one context."""
 
     engine: AsyncEngine
+    autocommit_engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    readers: async_sessionmaker[AsyncSession]
 
     @classmethod
     def from_settings(cls, settings: Settings, *, url: str | None = None) -> Database:
         engine = create_engine(settings, url=url)
-        return cls(engine=engine, sessions=create_session_factory(engine))
+        # Reads run in autocommit on the same pool: no BEGIN/ROLLBACK round trips.
+        autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        return cls(
+            engine=engine,
+            autocommit_engine=autocommit,
+            sessions=create_session_factory(engine),
+            readers=create_session_factory(autocommit),
+        )
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
@@ -78,9 +88,15 @@ class Database:
 
     @asynccontextmanager
     async def read_only(self) -> AsyncIterator[AsyncSession]:
-        """A session for reads; nothing is committed."""
-        async with self.sessions() as session:
+        """A session for reads outside a transaction (each statement sees committed data)."""
+        async with self.readers() as session:
             yield session
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection in autocommit for hot single-statement reads (no ORM session)."""
+        async with self.autocommit_engine.connect() as connection:
+            yield connection
 
     async def dispose(self) -> None:
         await dispose_engine(self.engine)

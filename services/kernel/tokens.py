@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,14 +64,35 @@ def ensure_key_files(directory: Path) -> tuple[Path, Path, str]:
 
 
 class TokenVerifier:
-    """Verifies bearer tokens locally; never calls identity."""
+    """Verifies bearer tokens locally; never calls identity.
+
+    A token whose signature was checked is remembered (by its exact text) until it expires,
+    so a client that sends the same token on every call pays for the signature check once.
+    """
+
+    CACHE_SIZE = 10_000
 
     def __init__(self, public_pem: bytes, service_secret: str, issuer: str) -> None:
         self._public_key = serialization.load_pem_public_key(public_pem)
         self._service_secret = service_secret
         self._issuer = issuer
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
     def verify(self, token: str) -> Principal:
+        cached = self._verified.get(token)
+        if cached is not None:
+            principal, expires = cached
+            if time.time() <= expires + LEEWAY_SECONDS:
+                return principal
+            del self._verified[token]
+            raise Unauthenticated("token expired")
+        principal, expires = self._verify_signature(token)
+        self._verified[token] = (principal, expires)
+        if len(self._verified) > self.CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return principal
+
+    def _verify_signature(self, token: str) -> tuple[Principal, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -90,7 +112,8 @@ class TokenVerifier:
                     raise Unauthenticated("not an access token")
                 roles = frozenset(UserRoleEnum(r) for r in claims.get("roles", []))
                 uuid.UUID(claims["sub"])
-                return Principal(claims["sub"], "user", roles, claims.get("username", ""))
+                user = Principal(claims["sub"], "user", roles, claims.get("username", ""))
+                return user, float(claims["exp"])
             if kid == SERVICE_KEY_ID and self._service_secret:
                 claims = jwt.decode(
                     token,
@@ -102,7 +125,7 @@ class TokenVerifier:
                 )
                 if not str(claims["sub"]).startswith("service:"):
                     raise Unauthenticated("not a service identity")
-                return Principal(claims["sub"], "service")
+                return Principal(claims["sub"], "service"), float(claims["exp"])
         except jwt.ExpiredSignatureError as exc:
             raise Unauthenticated("token expired") from exc
         except (jwt.PyJWTError, ValueError, KeyError) as exc:

@@ -3,14 +3,65 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import selectinload
 
 from services.identity.models import Role, User, UserRole
+from services.kernel.driver_query import DriverQuery
 from services.kernel.enums import UserRoleEnum
 from services.kernel.repository import BaseRepository, check_page
+
+
+@dataclass(frozen=True)
+class UserView:
+    """A read-only user with the names of their roles."""
+
+    id: uuid.UUID
+    username: str
+    email: str
+    full_name: str | None
+    is_active: bool
+    is_superuser: bool
+    auth_provider: str | None
+    external_id: str | None
+    last_login: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    role_names: list[UserRoleEnum]
+
+
+def _view_statement() -> Select[Any]:
+    role_names = func.array_remove(func.array_agg(Role.name), None).label("role_names")
+    columns = [c for c in User.__table__.c if c.name != "hashed_password"]
+    return (
+        select(*columns, role_names)
+        .outerjoin(UserRole, UserRole.user_id == User.id)
+        .outerjoin(Role, Role.id == UserRole.role_id)
+        .group_by(User.id)
+    )
+
+
+_VIEW = DriverQuery(_view_statement().where(User.id == bindparam("user_id")))
+
+
+class UserQueries:
+    """Read side of users on a Core connection: one round trip, no ORM objects (hot path)."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+
+    async def get_view(self, user_id: uuid.UUID) -> UserView | None:
+        """The user and the names of their roles."""
+        values = await _VIEW.fetch_one(self.connection, user_id=user_id)
+        if values is None:
+            return None
+        values["role_names"] = sorted(UserRoleEnum(r) for r in values["role_names"] or ())
+        return UserView(**values)
 
 
 class UserRepository(BaseRepository[User]):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from services.identity.models import Role, User
 from services.identity.repositories import RefreshTokenRepository, RoleRepository, UserRepository
+from services.identity.repositories.users import UserQueries, UserView
 from services.identity.use_cases.deps import IdentityDeps
 from services.kernel.call_context import Principal, require_principal, require_user
 from services.kernel.enums import AuditAction, UserRoleEnum
@@ -73,11 +74,14 @@ class UserUseCases:
         async with self.deps.db.read_only() as session:
             return await _require_user(UserRepository(session), principal.user_id)
 
-    async def get_user(self, user_id: uuid.UUID) -> User:
+    async def get_user(self, user_id: uuid.UUID) -> UserView:
         if not require_principal().is_service:
             _self_or_admin(user_id)
-        async with self.deps.db.read_only() as session:
-            return await _require_user(UserRepository(session), user_id)
+        async with self.deps.db.reader() as connection:
+            view = await UserQueries(connection).get_view(user_id)
+        if view is None:
+            raise NotFound("user", user_id)
+        return view
 
     async def list_users(self, query: str, page: Page) -> list[User]:
         query = query.strip()
