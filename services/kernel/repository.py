@@ -40,9 +40,16 @@ class BaseRepository(Generic[ModelT]):
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self.library = _library_repository(self.model)(
-            session=session, auto_commit=False, auto_refresh=True
-        )
+        self._library: SQLAlchemyAsyncRepository[Any] | None = None
+
+    @property
+    def library(self) -> SQLAlchemyAsyncRepository[Any]:
+        """advanced-alchemy's repository over the same session (built on first use)."""
+        if self._library is None:
+            self._library = _library_repository(self.model)(
+                session=self.session, auto_commit=False, auto_refresh=True
+            )
+        return self._library
 
     async def get_by_id(self, id: uuid.UUID) -> ModelT | None:
         """The row with this primary key, or None."""
