@@ -14,8 +14,8 @@ from typing import Any, ClassVar, Generic, TypeVar
 import asyncpg
 from advanced_alchemy import exceptions as aa
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import exc as sa_exc
 from sqlalchemy import Select, func, select
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
