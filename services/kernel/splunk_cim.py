@@ -1,0 +1,525 @@
+"""Splunk Common Information Model (CIM) data models used by the TA engine.
+
+Written once, used by the generator (to pick a data model, map fields and emit eventtypes
+and tags) and by the checker (to measure required-field coverage and find values that break
+the model's rules).
+
+Only the three data models the generator targets are described: Web, Network_Traffic and
+Authentication. "Required" here is the engine's acceptance bar - the fields a TA must
+populate for the model's searches and dashboards to be useful - chosen from the CIM's
+recommended fields; "recommended" fields are reported but not enforced.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
+
+
+class ValueKind(StrEnum):
+    TEXT = "text"
+    ENUM = "enum"
+    INTEGER = "integer"
+    PORT = "port"
+    ADDRESS = "address"
+    URL = "url"
+
+
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$")
+
+
+@dataclass(frozen=True)
+class CimField:
+    """One field of a data model and the rule its values must follow."""
+
+    name: str
+    kind: ValueKind = ValueKind.TEXT
+    required: bool = False
+    allowed: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    # Vendor field names that commonly carry this field, most specific first.
+    source_names: tuple[str, ...] = ()
+    # Vendor values (lower case) that normalise to each allowed value.
+    synonyms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    description: str = ""
+
+    def is_valid(self, value: str) -> bool:
+        """Whether ``value`` satisfies this field's rule."""
+        if value == "":
+            return False
+        match self.kind:
+            case ValueKind.ENUM:
+                return value in self.allowed
+            case ValueKind.INTEGER | ValueKind.PORT:
+                if not re.fullmatch(r"\d{1,19}", value):
+                    return False
+                number = int(value)
+                low = self.minimum if self.minimum is not None else 0
+                high = self.maximum if self.maximum is not None else 2**63
+                return low <= number <= high
+            case ValueKind.ADDRESS:
+                return _is_address(value)
+            case ValueKind.URL:
+                return not any(ch.isspace() for ch in value)
+            case _:
+                return True
+
+    def rule(self) -> str:
+        match self.kind:
+            case ValueKind.ENUM:
+                return "one of " + ", ".join(self.allowed)
+            case ValueKind.INTEGER | ValueKind.PORT:
+                return f"an integer between {self.minimum or 0} and {self.maximum}"
+            case ValueKind.ADDRESS:
+                return "an IP address or host name"
+            case ValueKind.URL:
+                return "a URL or path without whitespace"
+            case _:
+                return "non-empty text"
+
+    def normalise(self, vendor_value: str) -> str | None:
+        """Map a vendor value to an allowed value using the synonyms, if one fits."""
+        lowered = vendor_value.strip().lower()
+        if self.kind is not ValueKind.ENUM:
+            return vendor_value
+        for allowed in self.allowed:
+            if lowered == allowed.lower():
+                return allowed
+        for allowed, words in self.synonyms.items():
+            if lowered in words:
+                return allowed
+        return None
+
+
+@lru_cache(maxsize=65536)
+def _is_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return bool(_HOSTNAME.match(value))
+    return True
+
+
+@dataclass(frozen=True)
+class DataModel:
+    name: str
+    tags: tuple[str, ...]
+    fields: tuple[CimField, ...]
+    # Fields whose presence identifies events of this model in generic (JSON/KV/CSV) data.
+    distinctive: tuple[str, ...]
+    # Required fields the generator may set to a constant (e.g. the application name).
+    constant_fields: tuple[str, ...] = ()
+
+    @property
+    def required(self) -> tuple[CimField, ...]:
+        return tuple(f for f in self.fields if f.required)
+
+    @property
+    def recommended(self) -> tuple[CimField, ...]:
+        return tuple(f for f in self.fields if not f.required)
+
+    def field(self, name: str) -> CimField | None:
+        for candidate in self.fields:
+            if candidate.name == name:
+                return candidate
+        return None
+
+
+_HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH")
+
+WEB = DataModel(
+    name="Web",
+    tags=("web",),
+    distinctive=("http_method", "status"),
+    fields=(
+        CimField(
+            "src",
+            ValueKind.ADDRESS,
+            required=True,
+            source_names=(
+                "src",
+                "src_ip",
+                "clientip",
+                "client_ip",
+                "remote_addr",
+                "c_ip",
+                "remote_ip",
+                "client",
+                "source_ip",
+                "ip",
+            ),
+            description="client address",
+        ),
+        CimField(
+            "http_method",
+            ValueKind.ENUM,
+            required=True,
+            allowed=_HTTP_METHODS,
+            source_names=("http_method", "method", "request_method", "cs_method", "verb"),
+            synonyms={m: (m.lower(),) for m in _HTTP_METHODS},
+        ),
+        CimField(
+            "status",
+            ValueKind.INTEGER,
+            required=True,
+            minimum=100,
+            maximum=599,
+            source_names=(
+                "status",
+                "status_code",
+                "http_status",
+                "sc_status",
+                "response_code",
+                "response_status",
+            ),
+        ),
+        CimField(
+            "url",
+            ValueKind.URL,
+            required=True,
+            source_names=("url", "uri", "request_uri", "request_url", "cs_uri", "uri_path", "path"),
+        ),
+        CimField(
+            "uri_path",
+            ValueKind.URL,
+            required=True,
+            source_names=("uri_path", "path", "cs_uri_stem", "request_path"),
+        ),
+        CimField(
+            "bytes",
+            ValueKind.INTEGER,
+            required=True,
+            minimum=0,
+            maximum=2**53,
+            source_names=(
+                "bytes",
+                "bytes_out",
+                "body_bytes_sent",
+                "response_size",
+                "sc_bytes",
+                "size",
+                "response_bytes",
+            ),
+        ),
+        CimField(
+            "dest",
+            ValueKind.ADDRESS,
+            source_names=("dest", "server", "server_name", "host_name", "vhost", "s_ip"),
+        ),
+        CimField(
+            "http_user_agent",
+            source_names=("http_user_agent", "useragent", "user_agent", "cs_user_agent", "agent"),
+        ),
+        CimField(
+            "http_referrer",
+            source_names=("http_referrer", "referer", "referrer", "cs_referer", "http_referer"),
+        ),
+        CimField("uri_query", source_names=("uri_query", "query", "query_string", "cs_uri_query")),
+        CimField("user", source_names=("user", "username", "remote_user", "cs_username")),
+        CimField("http_content_type", source_names=("http_content_type", "content_type")),
+    ),
+)
+
+NETWORK_TRAFFIC = DataModel(
+    name="Network_Traffic",
+    tags=("network", "communicate"),
+    distinctive=("src", "dest", "dest_port"),
+    fields=(
+        CimField(
+            "action",
+            ValueKind.ENUM,
+            required=True,
+            allowed=("allowed", "blocked", "teardown"),
+            source_names=("action", "act", "disposition", "verdict", "decision", "result"),
+            synonyms={
+                "allowed": (
+                    "allow",
+                    "accept",
+                    "accepted",
+                    "permit",
+                    "permitted",
+                    "pass",
+                    "passed",
+                    "built",
+                    "ok",
+                    "forward",
+                    "forwarded",
+                    "success",
+                ),
+                "blocked": (
+                    "block",
+                    "deny",
+                    "denied",
+                    "drop",
+                    "dropped",
+                    "reject",
+                    "rejected",
+                    "discard",
+                    "discarded",
+                    "reset",
+                    "fail",
+                    "failure",
+                ),
+                "teardown": ("close", "closed", "end", "ended", "timeout", "tear-down"),
+            },
+        ),
+        CimField(
+            "src",
+            ValueKind.ADDRESS,
+            required=True,
+            source_names=(
+                "src",
+                "src_ip",
+                "srcip",
+                "source_ip",
+                "sourceip",
+                "source_address",
+                "saddr",
+                "client_ip",
+            ),
+        ),
+        CimField(
+            "dest",
+            ValueKind.ADDRESS,
+            required=True,
+            source_names=(
+                "dest",
+                "dst",
+                "dest_ip",
+                "dst_ip",
+                "dstip",
+                "destination_ip",
+                "destinationip",
+                "destination_address",
+                "daddr",
+                "server_ip",
+            ),
+        ),
+        CimField(
+            "dest_port",
+            ValueKind.PORT,
+            required=True,
+            minimum=0,
+            maximum=65535,
+            source_names=(
+                "dest_port",
+                "dst_port",
+                "dport",
+                "dstport",
+                "destination_port",
+                "destinationport",
+            ),
+        ),
+        CimField(
+            "transport",
+            ValueKind.ENUM,
+            required=True,
+            allowed=("tcp", "udp", "icmp", "sctp", "gre", "esp", "ah", "ipv6-icmp"),
+            source_names=("transport", "proto", "protocol", "ip_protocol", "ipproto"),
+            synonyms={
+                "tcp": ("6",),
+                "udp": ("17",),
+                "icmp": ("1",),
+                "gre": ("47",),
+                "esp": ("50",),
+                "ah": ("51",),
+                "sctp": ("132",),
+                "ipv6-icmp": ("58",),
+            },
+        ),
+        CimField(
+            "src_port",
+            ValueKind.PORT,
+            minimum=0,
+            maximum=65535,
+            source_names=("src_port", "sport", "srcport", "source_port", "sourceport"),
+        ),
+        CimField(
+            "bytes",
+            ValueKind.INTEGER,
+            minimum=0,
+            maximum=2**53,
+            source_names=("bytes", "bytes_total", "total_bytes"),
+        ),
+        CimField(
+            "bytes_in",
+            ValueKind.INTEGER,
+            minimum=0,
+            maximum=2**53,
+            source_names=("bytes_in", "rcvdbyte", "bytes_received", "rx_bytes"),
+        ),
+        CimField(
+            "bytes_out",
+            ValueKind.INTEGER,
+            minimum=0,
+            maximum=2**53,
+            source_names=("bytes_out", "sentbyte", "bytes_sent", "tx_bytes"),
+        ),
+        CimField(
+            "dvc",
+            ValueKind.ADDRESS,
+            source_names=("dvc", "devname", "device", "device_name", "firewall"),
+        ),
+        CimField("rule", source_names=("rule", "rule_name", "policy", "policyid", "acl")),
+        CimField("direction", source_names=("direction",)),
+    ),
+)
+
+AUTHENTICATION = DataModel(
+    name="Authentication",
+    tags=("authentication",),
+    distinctive=("user", "action"),
+    constant_fields=("app",),
+    fields=(
+        CimField(
+            "action",
+            ValueKind.ENUM,
+            required=True,
+            allowed=("success", "failure", "pending", "error"),
+            source_names=(
+                "action",
+                "result",
+                "outcome",
+                "status",
+                "auth_result",
+                "login_result",
+                "event_outcome",
+            ),
+            synonyms={
+                "success": (
+                    "succeeded",
+                    "successful",
+                    "ok",
+                    "accepted",
+                    "allowed",
+                    "allow",
+                    "pass",
+                    "passed",
+                    "permit",
+                    "permitted",
+                    "granted",
+                    "true",
+                    "login",
+                    "logon",
+                ),
+                "failure": (
+                    "fail",
+                    "failed",
+                    "denied",
+                    "deny",
+                    "rejected",
+                    "reject",
+                    "blocked",
+                    "invalid",
+                    "false",
+                    "locked",
+                    "bad_password",
+                ),
+                "pending": ("challenge", "mfa_pending", "mfa_required", "in_progress"),
+                "error": ("err", "exception", "timeout"),
+            },
+        ),
+        CimField(
+            "user",
+            required=True,
+            source_names=(
+                "user",
+                "username",
+                "user_name",
+                "login",
+                "account",
+                "userid",
+                "user_id",
+                "principal",
+                "subject",
+            ),
+        ),
+        CimField(
+            "src",
+            ValueKind.ADDRESS,
+            required=True,
+            source_names=(
+                "src",
+                "src_ip",
+                "client_ip",
+                "source_ip",
+                "remote_addr",
+                "ip",
+                "ip_address",
+                "clientip",
+                "rhost",
+            ),
+        ),
+        CimField(
+            "dest",
+            ValueKind.ADDRESS,
+            required=True,
+            source_names=(
+                "dest",
+                "dest_host",
+                "server",
+                "hostname",
+                "host_name",
+                "target",
+                "dest_ip",
+                "service_host",
+            ),
+        ),
+        CimField(
+            "app",
+            required=True,
+            source_names=("app", "application", "service", "app_name", "client_app"),
+        ),
+        CimField(
+            "authentication_method",
+            source_names=("authentication_method", "auth_method", "method", "mechanism"),
+        ),
+        CimField(
+            "src_port",
+            ValueKind.PORT,
+            minimum=0,
+            maximum=65535,
+            source_names=("src_port", "port", "sport"),
+        ),
+        CimField("reason", source_names=("reason", "failure_reason", "message")),
+    ),
+)
+
+DATA_MODELS: dict[str, DataModel] = {m.name: m for m in (WEB, NETWORK_TRAFFIC, AUTHENTICATION)}
+
+
+def model_by_name(name: str) -> DataModel:
+    try:
+        return DATA_MODELS[name]
+    except KeyError as exc:
+        raise KeyError(f"unknown CIM data model {name!r}") from exc
+
+
+def models_for_tags(tags: Iterable[str]) -> list[DataModel]:
+    """Data models whose full tag set is present in ``tags``."""
+    present = set(tags)
+    return [m for m in DATA_MODELS.values() if set(m.tags) <= present]
+
+
+def incomplete_models(tags: Iterable[str]) -> list[tuple[DataModel, tuple[str, ...]]]:
+    """Data models some but not all of whose tags are present, with the missing tags.
+
+    Tags shared by several models only count when the model is otherwise complete: the
+    ``network`` tag alone points at Network_Traffic, whose other tag is missing.
+    """
+    present = set(tags)
+    out: list[tuple[DataModel, tuple[str, ...]]] = []
+    for model in DATA_MODELS.values():
+        have = present & set(model.tags)
+        missing = tuple(t for t in model.tags if t not in present)
+        if have and missing:
+            out.append((model, missing))
+    return out
+
+
+ALL_CIM_TAGS: frozenset[str] = frozenset(t for m in DATA_MODELS.values() for t in m.tags)
