@@ -1,0 +1,162 @@
+"""Judging the dynamic run against thresholds, and assembling the results document."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from .appinspect import AppInspectReport
+from .dynamic import SourcetypeRun
+from .findings import Finding, Severity, error, warning
+
+PROPS = "default/props.conf"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    timestamp_error_below: float = 0.95
+    timestamp_warning_below: float = 0.99
+    cim_error_below: float = 0.5
+    cim_warning_below: float = 0.95
+    invalid_error_above: float = 0.05
+
+
+def _time_key(run: SourcetypeRun) -> str:
+    prefix_missing = run.outcomes["prefix_not_found"]
+    mismatched = run.outcomes["format_mismatch"]
+    if prefix_missing > mismatched and "TIME_PREFIX" in run.settings:
+        return "TIME_PREFIX"
+    return "TIME_FORMAT" if "TIME_FORMAT" in run.settings else "TIME_PREFIX"
+
+
+def dynamic_findings(
+    runs: Mapping[str, SourcetypeRun],
+    thresholds: Thresholds,
+    declared_eventtypes: Mapping[str, Sequence[str]],
+) -> list[Finding]:
+    """Findings from the dynamic run; ``declared_eventtypes`` lists, per source type, the
+    event types whose search names it."""
+    findings: list[Finding] = []
+    for name, run in sorted(runs.items()):
+        where = {"file": PROPS, "stanza": name}
+        if run.events == 0:
+            findings.append(
+                error(
+                    "dynamic.no_events", "the samples gave no events for this source type", **where
+                )
+            )
+            continue
+        if run.time_mode != "index time":
+            coverage = run.timestamp_coverage
+            key = _time_key(run)
+            message = (
+                f"timestamps parsed on {run.with_timestamp} of {run.events} events "
+                f"({coverage:.1%}); {run.outcomes['prefix_not_found']} without a TIME_PREFIX "
+                f"match, {run.outcomes['format_mismatch']} not matching TIME_FORMAT "
+                f"{run.settings.get('TIME_FORMAT', '(automatic)')!r}"
+            )
+            if coverage < thresholds.timestamp_error_below:
+                findings.append(error("dynamic.timestamps", message, key=key, **where))
+            elif coverage < thresholds.timestamp_warning_below:
+                findings.append(warning("dynamic.timestamps", message, key=key, **where))
+        else:
+            findings.append(
+                warning(
+                    "dynamic.index_time",
+                    "events get their index time (DATETIME_CONFIG); no timestamp is read from them",
+                    key="DATETIME_CONFIG",
+                    **where,
+                )
+            )
+        if run.truncated:
+            findings.append(
+                error(
+                    "dynamic.truncated",
+                    f"{run.truncated} events are longer than TRUNCATE = "
+                    f"{run.settings.get('TRUNCATE', '10000')} bytes and lose their end; check "
+                    "LINE_BREAKER/TRUNCATE",
+                    key="TRUNCATE",
+                    **where,
+                )
+            )
+        for field, failures in sorted(run.eval_failures.items()):
+            findings.append(
+                warning(
+                    "dynamic.eval",
+                    f"could not be evaluated on {failures} events",
+                    key=f"EVAL-{field}",
+                    **where,
+                )
+            )
+        for model_name, stats in sorted(run.cim.models.items()):
+            for cim_field in stats.model.required:
+                coverage = stats.coverage(cim_field.name)
+                found = stats.fields.get(cim_field.name)
+                message = (
+                    f"CIM {model_name}: required field {cim_field.name} is extracted on "
+                    f"{found.present if found else 0} of {stats.events} events ({coverage:.1%})"
+                )
+                if coverage < thresholds.cim_error_below:
+                    findings.append(error("cim.required_field", message, **where))
+                elif coverage < thresholds.cim_warning_below:
+                    findings.append(warning("cim.required_field", message, **where))
+            for field_name, coverage_stats in sorted(stats.fields.items()):
+                if not coverage_stats.invalid:
+                    continue
+                share = stats.invalid_share(field_name)
+                rule_field = stats.model.field(field_name)
+                examples = ", ".join(
+                    repr(v) for v, _ in coverage_stats.invalid_values.most_common(3)
+                )
+                message = (
+                    f"CIM {model_name}: {coverage_stats.invalid} events have a {field_name} that "
+                    f"is not {rule_field.rule() if rule_field else 'valid'} (e.g. {examples})"
+                )
+                severity = error if share > thresholds.invalid_error_above else warning
+                findings.append(severity("cim.invalid_value", message, **where))
+        for eventtype in declared_eventtypes.get(name, ()):
+            if run.eventtypes[eventtype]:
+                continue
+            findings.append(
+                warning(
+                    "dynamic.eventtype_unmatched",
+                    f"event type {eventtype} matched none of this source type's events",
+                    file="default/eventtypes.conf",
+                    stanza=eventtype,
+                )
+            )
+    return findings
+
+
+def fields_extracted(runs: Mapping[str, SourcetypeRun]) -> int:
+    names: set[str] = set()
+    for run in runs.values():
+        names |= {name for name, count in run.fields.items() if count}
+    return len(names)
+
+
+def build_results(
+    *,
+    package: Mapping[str, Any] | None,
+    findings: Sequence[Finding],
+    appinspect: AppInspectReport | None,
+    runs: Mapping[str, SourcetypeRun],
+    samples: Mapping[str, Mapping[str, Any]],
+    thresholds: Thresholds,
+    checker: Mapping[str, str],
+) -> dict[str, Any]:
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    warnings = [f for f in findings if f.severity is Severity.WARNING]
+    return {
+        "passed": not errors,
+        "checker": dict(checker),
+        "package": dict(package) if package is not None else None,
+        "fields_extracted": fields_extracted(runs),
+        "errors": [f.to_dict() for f in errors],
+        "warnings": [f.to_dict() for f in warnings],
+        "appinspect": appinspect.to_dict() if appinspect else {"ran": False, "problem": "not run"},
+        "sourcetypes": {name: run.to_dict() for name, run in sorted(runs.items())},
+        "samples": {name: dict(info) for name, info in samples.items()},
+        "thresholds": asdict(thresholds),
+    }
