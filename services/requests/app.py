@@ -14,7 +14,7 @@ from services.kernel.runtime_config import RuntimeConfig
 from services.kernel.server import ServiceDefinition
 from services.kernel.storage import ObjectStorage, create_storage
 from services.requests.access import ACCESS
-from services.requests.retention import SampleRetention
+from services.requests.retention import RetentionRun, SampleRetention
 from services.requests.servicer import RequestServicer
 from services.requests.use_cases.deps import RequestsDeps
 from services.requests.use_cases.requests import RequestUseCases
@@ -67,3 +67,15 @@ def build(
         on_stop=[close],
         background=[retention.run_forever],
     )
+
+
+async def run_retention_once(runtime: Runtime, database_url: str | None = None) -> RetentionRun:
+    """One sample retention run outside the service (the `tagen cleanup-samples` command)."""
+    db = Database.from_settings(runtime.settings, url=database_url)
+    deps = build_deps(runtime, db)
+    try:
+        return await SampleRetention(deps).run_once()
+    finally:
+        await deps.config.close()
+        await deps.storage.close()
+        await db.dispose()
