@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from services.kernel.db import Database
 from services.kernel.server import GrpcService, ServiceDefinition
 from services.kernel.settings import Settings
+from services.kernel.token_cache import CachingTokenVerifier
 from services.kernel.tokens import KeyMaterial, ServiceIdentity, TokenVerifier
 
 #: Every context that serves gRPC, in start-up order (identity first: others ask it for config).
@@ -33,9 +34,8 @@ class Runtime:
 
     @classmethod
     def from_keys(cls, settings: Settings, keys: KeyMaterial) -> Runtime:
-        return cls(
-            settings, keys, TokenVerifier(keys.public_pem, keys.service_secret, settings.jwt_issuer)
-        )
+        verifier = CachingTokenVerifier(keys.public_pem, keys.service_secret, settings.jwt_issuer)
+        return cls(settings, keys, verifier)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
