@@ -9,11 +9,14 @@ import asyncpg
 import pytest
 from advanced_alchemy import exceptions as aa
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.kernel.enums import AuditAction
 from services.kernel.errors import FailedPrecondition
+from services.kernel.outbox import AuditRecorder
 from services.requests.enums import RequestStatus, TARevisionType
-from services.requests.models import LogSample, Request, TARevision
+from services.requests.models import AuditOutbox, LogSample, Request, TARevision
 from services.requests.repositories import (
     LogSampleRepository,
     RequestRepository,
@@ -78,6 +81,31 @@ async def test_base_repository_api(db: AsyncSession) -> None:
     assert len(await repo.get_all(0, 10, order_by="created_at", desc=True)) == 1
     assert await repo.delete(request.id)
     assert not await repo.exists(request.id)
+
+
+async def test_create_with_audit_event_writes_both_in_one_statement(db: AsyncSession) -> None:
+    owner = uuid.uuid4()
+    values = {
+        "id": uuid.uuid4(),
+        "created_by": owner,
+        "status": RequestStatus.NEW,
+        "source_system": "Apache",
+        "description": "d",
+        "cim_required": False,
+        "request_metadata": {"k": [1, 2]},
+    }
+    event = AuditRecorder(AuditOutbox).event_values(
+        AuditAction.CREATE, "request", values["id"], {"new_status": "NEW"}, user_id=owner
+    )
+    created = await RequestRepository(db).create_with_audit_event(values, event)
+    assert created.id == values["id"] and created.request_metadata == {"k": [1, 2]}
+    assert created.created_at is not None and created.cim_required is False
+    stored = await RequestRepository(db).get_by_id(values["id"])
+    assert stored is not None and stored.status is RequestStatus.NEW
+    outbox = (await db.scalars(select(AuditOutbox))).all()
+    assert [(e.id, e.entity_id, e.action, e.user_id) for e in outbox] == [
+        (event["id"], values["id"], "CREATE", owner)
+    ]
 
 
 async def test_get_by_user_newest_first(db: AsyncSession) -> None:

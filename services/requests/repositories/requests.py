@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from services.kernel.repository import BaseRepository, check_page
 from services.requests import lifecycle
 from services.requests.enums import RequestStatus
-from services.requests.models import LogSample, Request
+from services.requests.models import AuditOutbox, LogSample, Request
 
 
 def like_pattern(text: str) -> str:
@@ -20,8 +22,67 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+_CREATED_COLUMNS = (
+    "id",
+    "created_by",
+    "status",
+    "source_system",
+    "description",
+    "cim_required",
+    "metadata",
+)
+_EVENT_COLUMNS = (
+    "id",
+    "user_id",
+    "action",
+    "entity_type",
+    "entity_id",
+    "details",
+    "ip_address",
+    "user_agent",
+    "correlation_id",
+)
+
+
+@cache
+def _insert_with_event() -> Select[Any]:
+    """INSERT the request and its audit event in one statement (built and compiled once)."""
+    requests, events = Request.__table__, AuditOutbox.__table__
+    new_request = (
+        insert(requests)
+        .values({name: bindparam(f"r_{name}") for name in _CREATED_COLUMNS})
+        .returning(*requests.c)
+        .cte("new_request")
+    )
+    new_event = (
+        insert(events)
+        .values({name: bindparam(f"e_{name}") for name in _EVENT_COLUMNS})
+        .returning(events.c.id)
+        .cte("new_event")
+    )
+    return select(new_request).add_cte(new_event)
+
+
 class RequestRepository(BaseRepository[Request]):
     model = Request
+
+    async def create_with_audit_event(
+        self, values: Mapping[str, Any], event: Mapping[str, Any]
+    ) -> Request:
+        """Insert a new request and its outbox event in one round trip (the hot path of
+        CreateRequest). `values` uses attribute names; the result is not in the session."""
+        params = {f"e_{name}": event.get(name) for name in _EVENT_COLUMNS}
+        for name in _CREATED_COLUMNS:
+            attribute = "request_metadata" if name == "metadata" else name
+            params[f"r_{name}"] = values.get(attribute)
+        connection = await self.session.connection()
+        row = (await connection.execute(_insert_with_event(), params)).one()
+        return Request(
+            **{
+                ("request_metadata" if key == "metadata" else key): value
+                for key, value in row._mapping.items()
+            }
+        )
 
     async def lock(self, request_id: uuid.UUID) -> Request | None:
         """The request, its row locked until the transaction ends (SELECT ... FOR UPDATE)."""

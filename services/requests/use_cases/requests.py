@@ -39,6 +39,7 @@ class RequestUseCases:
     ) -> Request:
         owner = require_user().user_id
         values = {
+            "id": uuid.uuid4(),
             "created_by": owner,
             "status": RequestStatus.NEW,
             "source_system": rules.check_source_system(source_system),
@@ -46,16 +47,14 @@ class RequestUseCases:
             "cim_required": cim_required,
             "request_metadata": rules.check_metadata(metadata),
         }
+        event = self.deps.audit.event_values(
+            AuditAction.CREATE,
+            "request",
+            values["id"],
+            {"source_system": values["source_system"], "new_status": RequestStatus.NEW.value},
+        )
         async with self.deps.db.unit_of_work() as session:
-            request = await RequestRepository(session).create(values)
-            self.deps.audit.record(
-                session,
-                AuditAction.CREATE,
-                "request",
-                request.id,
-                {"source_system": request.source_system, "new_status": request.status.value},
-            )
-            return request
+            return await RequestRepository(session).create_with_audit_event(values, event)
 
     async def list(self, status: RequestStatus | None, query: str, page: Page) -> list[Request]:
         principal = require_principal()
