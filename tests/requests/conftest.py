@@ -169,8 +169,6 @@ class Cast:
         self.service = Caller(None, tokens.service("validation"))
         self.nobody = Caller(None, None)
 
-    approver_role = UserRoleEnum.APPROVER
-
     def user(self, *roles: UserRoleEnum) -> Caller:
         user_id = uuid.uuid4()
         return Caller(user_id, self.tokens.user(user_id, *roles))

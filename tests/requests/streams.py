@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import tarfile
@@ -64,9 +65,13 @@ async def auto_stream(
 
 
 def make_tgz(files: dict[str, bytes], *, links: dict[str, str] | None = None) -> bytes:
-    """A gzip tar with these files (and symlinks name -> target)."""
+    """A gzip tar with these files (and symlinks name -> target); the same bytes every time
+    (no timestamps), so test ids are the same in every xdist worker."""
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+    with (
+        gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as compressed,
+        tarfile.open(fileobj=compressed, mode="w") as archive,
+    ):
         for name, content in files.items():
             info = tarfile.TarInfo(name)
             info.size = len(content)

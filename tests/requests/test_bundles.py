@@ -62,6 +62,7 @@ def test_device_entries_are_refused() -> None:
         b"\x1f\x8b\x08\x00garbage-after-gzip-magic",
         make_tgz({"TA/a": b"x" * 1000})[:60],  # truncated
     ],
+    ids=["text", "bad-gzip", "truncated"],
 )
 def test_not_a_gzip_tar(data: bytes) -> None:
     with pytest.raises(InvalidBundle, match="gzip-compressed tar"):

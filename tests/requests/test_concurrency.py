@@ -11,6 +11,7 @@ import pytest
 from tagen.requests.v1 import requests_pb2 as pb
 from tagen.requests.v1 import requests_pb2_grpc as pb_grpc
 
+from services.kernel.enums import UserRoleEnum
 from services.requests.enums import RequestStatus as S
 from tests.requests.conftest import audit_events, make_request, status_of
 from tests.requests.streams import auto_stream, manual_stream, ta_bundle
@@ -91,7 +92,7 @@ async def test_approve_and_reject_at_once_exactly_one_wins(stubs, cast, clean) -
 async def test_many_reviewers_at_once(stubs, cast, clean) -> None:
     request = await make_request(clean, cast.owner.user_id, S.PENDING_APPROVAL)
     rid = str(request.id)
-    reviewers = [cast.user(cast.approver_role) for _ in range(10)]
+    reviewers = [cast.user(UserRoleEnum.APPROVER) for _ in range(10)]
     results = await asyncio.gather(
         *(
             outcome(

@@ -100,6 +100,7 @@ async def test_auto_revision(rpc, cast, clean) -> None:
         (make_tgz({"TA/../../evil": b"x"}), "'..'"),
         (make_tgz({}), "no files"),
     ],
+    ids=["text", "absolute", "dotdot", "empty"],
 )
 async def test_unsafe_or_invalid_bundles_keep_nothing(
     rpc, cast, clean, objects_root, data, reason
