@@ -67,6 +67,19 @@ def _create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cleanup_samples(args: argparse.Namespace) -> int:
+    from services.cli.platform import database_for_cli, embedded_keys
+    from services.kernel.runtime import Runtime
+    from services.requests.app import run_retention_once
+
+    settings = get_settings()
+    with database_for_cli(settings) as url:
+        runtime = Runtime.from_keys(settings, embedded_keys(settings))
+        run = asyncio.run(run_retention_once(runtime, url))
+    print(f"deleted {run.deleted} log samples" if run.enabled else "sample retention is disabled")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tagen", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -92,6 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--password", default="", help="else TAGEN_ADMIN_PASSWORD, a prompt, or one stdin line"
     )
     admin.set_defaults(func=_create_admin)
+
+    cleanup = commands.add_parser(
+        "cleanup-samples", help="delete log samples past their retention (SAMPLE_RETENTION_*)"
+    )
+    cleanup.set_defaults(func=_cleanup_samples)
 
     if importlib.util.find_spec("services.cli.ta"):
         from services.cli import ta

@@ -60,20 +60,35 @@ class AuditRecorder:
         *,
         user_id: uuid.UUID | None = None,
     ) -> uuid.UUID:
+        event = self.model(
+            **self.event_values(action, entity_type, entity_id, details, user_id=user_id)
+        )
+        session.add(event)
+        return event.id
+
+    def event_values(
+        self,
+        action: AuditAction,
+        entity_type: str,
+        entity_id: uuid.UUID | None,
+        details: dict[str, Any] | None = None,
+        *,
+        user_id: uuid.UUID | None = None,
+    ) -> dict[str, Any]:
+        """The outbox columns of an event (who, from where, under which correlation id), for
+        `record` and for callers that insert the event in the same statement as the change."""
         call = current_call()
         actor = user_id
         if actor is None and call.principal is not None:
             actor = call.principal.user_id
-        event = self.model(
-            id=uuid.uuid4(),
-            user_id=actor,
-            action=AuditAction(action).value,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            details=details,
-            ip_address=call.ip_address,
-            user_agent=call.user_agent,
-            correlation_id=call.correlation_id,
-        )
-        session.add(event)
-        return event.id
+        return {
+            "id": uuid.uuid4(),
+            "user_id": actor,
+            "action": AuditAction(action).value,
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "details": details,
+            "ip_address": call.ip_address,
+            "user_agent": call.user_agent,
+            "correlation_id": call.correlation_id,
+        }

@@ -17,7 +17,12 @@ SERVING_CONTEXTS: tuple[str, ...] = ("identity", "audit", "requests", "validatio
 
 def available_services() -> list[str]:
     """Contexts whose service is part of this build."""
-    return [c for c in SERVING_CONTEXTS if importlib.util.find_spec(f"services.{c}.app")]
+    return [
+        c
+        for c in SERVING_CONTEXTS
+        if importlib.util.find_spec(f"services.{c}")
+        and importlib.util.find_spec(f"services.{c}.app")
+    ]
 
 
 @dataclass(frozen=True)
@@ -28,9 +33,8 @@ class Runtime:
 
     @classmethod
     def from_keys(cls, settings: Settings, keys: KeyMaterial) -> Runtime:
-        return cls(
-            settings, keys, TokenVerifier(keys.public_pem, keys.service_secret, settings.jwt_issuer)
-        )
+        verifier = TokenVerifier(keys.public_pem, keys.service_secret, settings.jwt_issuer)
+        return cls(settings, keys, verifier)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,6 +56,21 @@ class Settings(BaseSettings):
     bootstrap_admin_username: str = ""
     bootstrap_admin_password: str = ""
     bootstrap_admin_email: str = ""
+
+    # --- requests context: object storage, log samples, TA revisions, sample retention ---
+    # "local" keeps objects under DATA_DIR/objects/<bucket>/<key>; "s3" uses boto3.
+    storage_backend: Literal["local", "s3"] = "local"
+    storage_bucket: str = Field(default="tagen", min_length=3, max_length=63)
+    s3_endpoint_url: str = Field(default="", description="empty = AWS; MinIO/moto: its URL")
+    s3_region: str = "us-east-1"
+    aws_access_key_id: str = ""
+    aws_secret_access_key: str = ""
+    max_sample_size_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
+    max_ta_size_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+    sample_retention_days: int = Field(default=90, ge=1, le=36500)
+    # Fallback only: the SAMPLE_RETENTION_ENABLED row of system_config wins at run time.
+    sample_retention_enabled: bool = True
+    sample_retention_interval_seconds: float = Field(default=3600.0, gt=0)
 
     def address_of(self, context: str) -> str:
         """Where the gRPC service of `context` listens."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,25 +70,32 @@ class TokenVerifier:
     so a client that sends the same token on every call pays for the signature check once.
     """
 
-    CACHE_SIZE = 10_000
-
-    def __init__(self, public_pem: bytes, service_secret: str, issuer: str) -> None:
+    def __init__(
+        self,
+        public_pem: bytes,
+        service_secret: str,
+        issuer: str,
+        *,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._public_key = serialization.load_pem_public_key(public_pem)
         self._service_secret = service_secret
         self._issuer = issuer
+        self._max_entries = max_entries
+        self._clock = clock
         self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
     def verify(self, token: str) -> Principal:
         cached = self._verified.get(token)
         if cached is not None:
             principal, expires = cached
-            if time.time() <= expires + LEEWAY_SECONDS:
+            if self._clock() <= expires + LEEWAY_SECONDS:
                 return principal
             del self._verified[token]
-            raise Unauthenticated("token expired")
         principal, expires = self._verify_signature(token)
         self._verified[token] = (principal, expires)
-        if len(self._verified) > self.CACHE_SIZE:
+        if len(self._verified) > self._max_entries:
             self._verified.popitem(last=False)
         return principal
 

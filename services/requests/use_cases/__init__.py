@@ -1,0 +1,1 @@
+"""Requests use cases: each public method is one unit of work."""

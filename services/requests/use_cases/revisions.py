@@ -1,0 +1,200 @@
+"""TA revisions: AUTO ones from the generation pipeline, MANUAL ones uploaded by approvers,
+their history and their download."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from services.kernel.call_context import require_principal
+from services.kernel.enums import AuditAction
+from services.kernel.errors import FailedPrecondition, InvalidArgument, NotFound
+from services.kernel.file_streams import check_content_type, clean_filename, require_data
+from services.kernel.storage import StoredObject, normalize_sha256
+from services.requests import lifecycle
+from services.requests.bundles import inspect_bundle
+from services.requests.enums import TARevisionType
+from services.requests.models import TARevision
+from services.requests.repositories import RequestRepository, TARevisionRepository
+from services.requests.use_cases import rules
+from services.requests.use_cases.deps import RequestsDeps
+from services.requests.use_cases.samples import UploadInfo
+from services.requests.use_cases.uploads import discard, object_key, owned_by_row
+
+BUNDLE_TYPE = "application/gzip"
+_SLUG = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file ready to stream: its description and its chunks."""
+
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    chunks: AsyncIterator[bytes]
+
+
+def bundle_filename(source_system: str, version: int) -> str:
+    slug = _SLUG.sub("-", source_system).strip("-")[:64] or "bundle"
+    return f"TA-{slug}-v{version}.tgz"
+
+
+class RevisionUseCases:
+    def __init__(self, deps: RequestsDeps) -> None:
+        self.deps = deps
+
+    async def list(self, request_id: uuid.UUID) -> list[TARevision]:
+        principal = require_principal()
+        async with self.deps.db.read_only() as session:
+            request = await rules.load(RequestRepository(session), request_id)
+            rules.require_reader(principal, request)
+            return await TARevisionRepository(session).get_revision_history(request_id)
+
+    async def upload_manual(self, info: UploadInfo, chunks: AsyncIterator[bytes]) -> TARevision:
+        """A MANUAL revision from an APPROVER or ADMIN (the access table checks the role)."""
+        principal = require_principal()
+        filename = clean_filename("filename", info.filename)
+        metadata = {"source": "manual_upload", "filename": filename}
+        return await self._create(
+            info, chunks, TARevisionType.MANUAL, principal.user_id, None, metadata
+        )
+
+    async def create_auto(
+        self,
+        info: UploadInfo,
+        chunks: AsyncIterator[bytes],
+        config_summary: dict[str, Any] | None,
+        generation_metadata: dict[str, Any] | None,
+    ) -> TARevision:
+        """An AUTO revision stored by the generation pipeline (a service identity)."""
+        clean_filename("filename", info.filename)
+        return await self._create(
+            info, chunks, TARevisionType.AUTO, None, config_summary, generation_metadata
+        )
+
+    async def _create(
+        self,
+        info: UploadInfo,
+        chunks: AsyncIterator[bytes],
+        kind: TARevisionType,
+        uploader: uuid.UUID | None,
+        config_summary: dict[str, Any] | None,
+        generation_metadata: dict[str, Any] | None,
+    ) -> TARevision:
+        check_content_type("content_type", info.content_type, BUNDLE_TYPE)
+        declared = normalize_sha256("sha256", info.sha256)
+        allowed = (
+            lifecycle.ACCEPTS_AUTO_REVISION
+            if kind is TARevisionType.AUTO
+            else lifecycle.ACCEPTS_MANUAL_REVISION
+        )
+        async with self.deps.db.read_only() as session:
+            request = await rules.load(RequestRepository(session), info.request_id)
+            _require_state(request.status, allowed, kind)
+        stored = await self.deps.storage.put(
+            object_key("revisions", info.request_id),
+            await require_data(chunks),
+            max_size=self.deps.settings.max_ta_size_bytes,
+            expected_sha256=declared,
+            content_type=BUNDLE_TYPE,
+        )
+        summary = await self._inspect(stored)
+        async with owned_by_row(self.deps.storage, stored), self.deps.db.unit_of_work() as session:
+            request = await rules.load_locked(RequestRepository(session), info.request_id)
+            _require_state(request.status, allowed, kind)
+            revisions = TARevisionRepository(session)
+            revision = await revisions.create(
+                {
+                    "request_id": request.id,
+                    "version": await revisions.get_next_version(request.id),
+                    "storage_key": stored.key,
+                    "storage_bucket": stored.bucket,
+                    "generated_by": kind,
+                    "generated_by_user": uploader,
+                    "file_size": stored.size,
+                    "checksum": stored.sha256,
+                    "config_summary": config_summary or summary,
+                    "generation_metadata": generation_metadata,
+                }
+            )
+            self.deps.audit.record(
+                session,
+                AuditAction.UPLOAD,
+                "ta_revision",
+                revision.id,
+                {
+                    "request_id": str(request.id),
+                    "version": revision.version,
+                    "generated_by": kind.value,
+                    "file_size": stored.size,
+                    "checksum": stored.sha256,
+                },
+            )
+            return revision
+
+    async def _inspect(self, stored: StoredObject) -> dict[str, Any]:
+        """The bundle's config summary; the object is removed when the bundle is refused."""
+        storage = self.deps.storage
+
+        def run() -> dict[str, Any]:
+            with storage.open_reader(stored.key, bucket=stored.bucket) as reader:
+                return inspect_bundle(reader)
+
+        try:
+            return await asyncio.to_thread(run)
+        except BaseException:
+            await discard(storage, stored)
+            raise
+
+    async def download(self, request_id: uuid.UUID, version: int) -> Download:
+        principal = require_principal()
+        if version < 1:
+            raise InvalidArgument("version", "must be 1 or more")
+        async with self.deps.db.read_only() as session:
+            request = await rules.load(RequestRepository(session), request_id)
+            rules.require_reader(principal, request)
+            revision = await TARevisionRepository(session).get_by_version(request_id, version)
+            if revision is None:
+                raise NotFound("ta_revision", f"{request_id} v{version}")
+        chunks = self.deps.storage.get(revision.storage_key, bucket=revision.storage_bucket)
+        try:
+            first = await anext(chunks, b"")
+            async with self.deps.db.unit_of_work() as session:
+                self.deps.audit.record(
+                    session,
+                    AuditAction.DOWNLOAD,
+                    "ta_revision",
+                    revision.id,
+                    {"request_id": str(request_id), "version": version},
+                )
+        except BaseException:
+            await chunks.aclose()  # type: ignore[attr-defined]
+            raise
+
+        async def content() -> AsyncIterator[bytes]:
+            if first:
+                yield first
+            async for chunk in chunks:
+                yield chunk
+
+        return Download(
+            filename=bundle_filename(request.source_system, version),
+            content_type=BUNDLE_TYPE,
+            size=revision.file_size or 0,
+            sha256=revision.checksum or "",
+            chunks=content(),
+        )
+
+
+def _require_state(status: Any, allowed: frozenset[Any], kind: TARevisionType) -> None:
+    if status not in allowed:
+        states = ", ".join(sorted(allowed))
+        raise FailedPrecondition(
+            f"a {kind} revision can be added only while the request is {states} (it is {status})"
+        )
