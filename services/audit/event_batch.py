@@ -27,8 +27,11 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 #: AuditAction name by proto enum number.
 _ACTION_BY_NUMBER: dict[int, str] = {pb.AuditAction.Value(a.value): a.value for a in AuditAction}
 
-#: An audit_logs row in the table's column order: id, user_id, action, entity_type,
-#: entity_id, details (JSON text), ip_address, user_agent, correlation_id, timestamp.
+#: The audit_logs columns, in the table's order: an EventRow holds their values.
+ROW_COLUMNS = (
+    "id", "user_id", "action", "entity_type", "entity_id", "details",
+    "ip_address", "user_agent", "correlation_id", "timestamp",
+)  # fmt: skip
 EventRow = tuple[
     str, str | None, str, str, str | None, str | None, str | None, str | None, str | None, datetime
 ]
@@ -71,13 +74,19 @@ def _text(name: str, value: str, max_length: int) -> str | None:
     return value
 
 
+def _no_constants(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")  # Python reads NaN and Infinity; PostgreSQL does not
+
+
 def _details(value: str) -> str | None:
     if not value:
         return None
     try:
-        parsed = json.loads(value)
+        parsed = json.loads(value, parse_constant=_no_constants)
     except ValueError:
         raise _BadEvent("details_json", "is not valid JSON") from None
+    except RecursionError:
+        raise _BadEvent("details_json", "is nested too deeply") from None
     if type(parsed) is not dict:
         raise _BadEvent("details_json", "must be a JSON object")
     if "\\u0000" in value:

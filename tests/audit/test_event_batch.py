@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from tagen.audit.v1 import audit_pb2 as pb
 
-from services.audit.event_batch import MAX_BATCH_EVENTS, check_events
+from services.audit.event_batch import MAX_BATCH_EVENTS, ROW_COLUMNS, check_events
 from services.audit.models import AuditLog
 from services.kernel.errors import InvalidArgument
 from tests.audit.conftest import event
@@ -16,10 +16,7 @@ def test_rows_follow_the_table_column_order():
     when = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
     e = event(user_id=str(uuid.uuid4()), correlation_id=str(uuid.uuid4()), occurred_at=when)
     (row,) = check_events([e]).rows
-    assert [c.name for c in AuditLog.__table__.columns] == [
-        "id", "user_id", "action", "entity_type", "entity_id", "details",
-        "ip_address", "user_agent", "correlation_id", "timestamp",
-    ]  # fmt: skip
+    assert tuple(c.name for c in AuditLog.__table__.columns) == ROW_COLUMNS
     assert row == (
         e.event_id, e.user_id, "UPDATE", "request", e.entity_id, e.details_json,
         "10.0.0.7", "pytest", e.correlation_id, when,
@@ -50,6 +47,9 @@ def test_absent_values_become_null_and_missing_time_is_now():
         ({"details_json": '"text"'}, "details_json", "must be a JSON object"),
         ({"details_json": "{not json"}, "details_json", "is not valid JSON"),
         ({"details_json": '{"a": "\\u0000"}'}, "details_json", "\\u0000"),
+        ({"details_json": '{"a": NaN}'}, "details_json", "is not valid JSON"),
+        ({"details_json": '{"a": -Infinity}'}, "details_json", "is not valid JSON"),
+        ({"details_json": '{"a": ' * 100_000 + "1" + "}" * 100_000}, "details_json", "deeply"),
         ({"ip_address": "1" * 65}, "ip_address", "at most 64"),
         ({"user_agent": "a\x00b"}, "user_agent", "NUL"),
     ],

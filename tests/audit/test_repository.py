@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.audit.event_batch import check_events
+from services.audit.event_batch import EventBatch, check_events
 from services.audit.paging import Cursor
 from services.audit.repositories import AuditLogFilter, AuditLogRepository
 from services.kernel.enums import AuditAction
@@ -139,3 +139,13 @@ async def test_base_repository_reads_work(session):
     assert (await repo.get_by_id(log.id)) is log
     assert await repo.exists(log.id)
     assert await repo.count({"entity_id": log.entity_id}) == 1
+
+
+async def test_what_the_database_refuses_is_bad_input_and_stores_nothing(session):
+    repo = AuditLogRepository(session)
+    good = check_events([event()]).rows[0]
+    not_an_object = (str(uuid.uuid4()), *good[1:5], "[1, 2]", *good[6:])
+    with pytest.raises(InvalidArgument, match="details_object"):
+        await repo.insert_events(EventBatch([good, not_an_object]))  # type: ignore[list-item]
+    assert await repo.get_by_id(uuid.UUID(good[0])) is None
+    assert await repo.insert_events(EventBatch([good])) == 1

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Select, select, text, tuple_
 
-from services.audit.event_batch import EventBatch
+from services.audit.event_batch import ROW_COLUMNS, EventBatch
 from services.audit.models import AuditLog
 from services.audit.paging import Cursor
 from services.kernel.enums import AuditAction
-from services.kernel.errors import FailedPrecondition
+from services.kernel.errors import FailedPrecondition, InvalidArgument
 from services.kernel.repository import BaseRepository, check_page
 
 #: One statement per batch: the rows travel as one array of the table's own row type (binary,
@@ -78,11 +79,32 @@ class AuditLogRepository(BaseRepository[AuditLog]):
         return log
 
     async def insert_events(self, batch: EventBatch) -> int:
-        """Store a checked batch in one statement; returns how many were new."""
+        """Store a checked batch; returns how many were new (an id already stored is skipped).
+
+        Fast path: one COPY of the whole batch inside a savepoint, as cheap as a raw COPY.
+        When an id is already stored (a redelivery) the COPY fails as a whole, the savepoint
+        is rolled back, and one INSERT ... ON CONFLICT (id) DO NOTHING stores the new ones."""
         if not len(batch):
             return 0
-        result = await self.session.execute(_INSERT_EVENTS, {"rows": batch.rows})
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        try:
+            async with self.session.begin_nested():  # the SAVEPOINT also opens the transaction
+                driver = await self._driver_connection()
+                await driver.copy_records_to_table(
+                    "audit_logs", schema_name="audit", columns=ROW_COLUMNS, records=batch.rows
+                )
+            return len(batch)
+        except asyncpg.UniqueViolationError:
+            result = await self.session.execute(_INSERT_EVENTS, {"rows": batch.rows})
+            return int(result.rowcount)  # type: ignore[attr-defined]
+        except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError) as exc:
+            # What the checks before did not catch and the database refused.
+            raise InvalidArgument("events", str(exc).split("\n")[0]) from exc
+
+    async def _driver_connection(self) -> asyncpg.Connection:
+        connection = await self.session.connection()
+        raw = await connection.get_raw_connection()
+        driver: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
+        return driver
 
     async def get_by_entity(
         self, entity_type: str, entity_id: uuid.UUID, skip: int = 0, limit: int = 100
