@@ -1,13 +1,15 @@
 """Audit pipeline benchmark (not part of the test run).
 
-1. Ingest: AuditService.RecordEvents with batches of 1,000 events, end to end (gRPC client ->
+1. Relay lag: a steady stream of audited changes (a system_config write plus its audit event,
+   one unit of work each) at 500 per second; the identity outbox relay ships them; lag is the
+   time from a change's commit to the audit service's acknowledgement of its event.
+2. Ingest: AuditService.RecordEvents with batches of 1,000 events, end to end (gRPC client ->
    audit service in its own process -> PostgreSQL), against a raw COPY of the same rows, in
    batches of the same size and with the same concurrency, into a table of the same shape
    (LIKE audit.audit_logs INCLUDING ALL: same indexes and constraints). Then a pass that
-   re-sends everything already stored: all of it must come back as duplicates.
-2. Relay lag: a steady stream of audited changes (a system_config write plus its audit event,
-   one unit of work each) at 500 per second; the identity outbox relay ships them; lag is the
-   time from a change's commit to the audit service's acknowledgement of its event.
+   re-sends everything already stored: all of it must come back as duplicates. CPU time per
+   event (PostgreSQL, audit service, client) is printed too: unlike events/s it hardly depends
+   on what else the machine runs.
 
 Runs on its own embedded PostgreSQL (pgserver). Environment knobs: BENCH_EVENTS (default
 200000), BENCH_CONCURRENCY (4), BENCH_ROUNDS (2), BENCH_LAG_RATE (500), BENCH_LAG_SECONDS (10).
@@ -252,7 +254,8 @@ async def ingest_benchmark(
         print(f"    {resend_cost}")
     async with pool.acquire() as conn:
         stored = await conn.fetchval("SELECT count(*) FROM audit.audit_logs")
-    print(f"  audit_logs holds {stored} rows (expected {ROUNDS * EVENTS})")
+    expected = ROUNDS * EVENTS + int(LAG_RATE * LAG_SECONDS)
+    print(f"  audit_logs holds {stored} rows (expected {expected}, the lag events included)")
     await pool.close()
 
 
@@ -283,7 +286,7 @@ async def lag_benchmark(url: str, address: str, identity: ServiceIdentity) -> No
     relay.acked, relay.expected, relay.all_acked = {}, total, asyncio.Event()
     recorder = AuditRecorder(AuditOutbox)
     committed: dict[str, float] = {}
-    limit = asyncio.Semaphore(50)
+    limit = asyncio.Semaphore(8)
 
     async def change(i: int) -> None:
         async with limit:
@@ -324,7 +327,8 @@ async def lag_benchmark(url: str, address: str, identity: ServiceIdentity) -> No
 
 
 async def main() -> None:
-    print(f"machine: {os.cpu_count()} cores; PostgreSQL from pgserver (embedded default)")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine: {os.cpu_count()} cores, load average {load}; PostgreSQL from pgserver")
     with tempfile.TemporaryDirectory(prefix="tagen-bench-audit-") as tmp:
         postgres = EmbeddedPostgres(Path(tmp) / "postgres")
         url = postgres.start()
@@ -338,9 +342,12 @@ async def main() -> None:
             identity = ServiceIdentity("bench", secret)
             address = f"127.0.0.1:{port}"
             meter = CpuMeter(Path(tmp) / "postgres", server.pid)
-            await ingest_benchmark(raw_url, address, identity, meter)
+            async with grpc.aio.insecure_channel(address) as probe:
+                await asyncio.wait_for(probe.channel_ready(), 30)
             await lag_benchmark(url, address, identity)
+            await ingest_benchmark(raw_url, address, identity, meter)
         finally:
+            print(f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
             if server is not None:
                 server.terminate()
                 _, errors = server.communicate(timeout=30)
