@@ -8,6 +8,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 
+import grpc
 import pytest
 from sqlalchemy import func, select
 from tagen.audit.v1 import audit_pb2 as pb
@@ -240,3 +241,24 @@ async def _pending_is(changes: Changes, count: int) -> bool:
 
 async def _failed(relay: OutboxRelay, times: int) -> bool:
     return relay.stats.failures >= times
+
+
+def test_backoff_grows_exponentially_up_to_the_cap():
+    options = RelayOptions(initial_backoff=0.1, max_backoff=2.0)
+    for failures, ceiling in ((1, 0.1), (2, 0.2), (3, 0.4), (5, 1.6), (6, 2.0), (60, 2.0)):
+        delays = [options.backoff(failures) for _ in range(50)]
+        assert all(ceiling / 2 <= d <= ceiling for d in delays)
+
+
+async def test_a_relay_may_use_a_channel_it_is_given(changes, database, runtime, audit_server):
+    with pytest.raises(ValueError):
+        OutboxRelay(database, ScratchOutbox, runtime.service_identity("requests"))
+    ids = await changes.commit_many(3)
+    async with grpc.aio.insecure_channel(audit_server.address) as channel:
+        relay = OutboxRelay(
+            database, ScratchOutbox, runtime.service_identity("requests"), channel=channel
+        )
+        assert await relay.drain() == 3
+        await relay.close()
+        assert await channel.channel_ready() is None  # still open: the relay does not own it
+    assert await stored(database, ids) == 3
