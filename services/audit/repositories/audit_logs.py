@@ -14,7 +14,7 @@ from services.audit.event_batch import ROW_COLUMNS, EventBatch
 from services.audit.models import AuditLog
 from services.audit.paging import Cursor
 from services.kernel.enums import AuditAction
-from services.kernel.errors import FailedPrecondition, InvalidArgument
+from services.kernel.errors import Aborted, FailedPrecondition, InvalidArgument
 from services.kernel.repository import BaseRepository, check_page
 
 #: One statement per batch: the rows travel as one array of the table's own row type (binary,
@@ -99,6 +99,8 @@ class AuditLogRepository(BaseRepository[AuditLog]):
         except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError) as exc:
             # What the checks before did not catch and the database refused.
             raise InvalidArgument("events", str(exc).split("\n")[0]) from exc
+        except asyncpg.TransactionRollbackError as exc:  # two batches sharing ids, crosswise
+            raise Aborted("a concurrent batch holds some of these events; retry") from exc
 
     async def _driver_connection(self) -> asyncpg.Connection:
         connection = await self.session.connection()
