@@ -23,8 +23,7 @@ def available_contexts() -> list[str]:
     for name in CONTEXTS:
         if importlib.util.find_spec(f"services.{name}") is None:
             continue
-        location = resources.files(f"services.{name}").joinpath("migrations", "env.py")
-        if location.is_file():
+        if resources.files(f"services.{name}").joinpath("migrations", "env.py").is_file():
             found.append(name)
     return found
 
