@@ -6,12 +6,14 @@ from tagen.identity.v1 import identity_pb2 as pb
 from tagen.identity.v1 import identity_pb2_grpc as pb_grpc
 
 from services.identity.access import ACCESS
+from services.identity.models import AuditOutbox
 from services.identity.servicer import IdentityServicer
 from services.identity.use_cases.auth import AuthUseCases
 from services.identity.use_cases.config import ConfigUseCases
 from services.identity.use_cases.deps import IdentityDeps
 from services.identity.use_cases.users import UserUseCases
 from services.kernel.db import Database
+from services.kernel.outbox_relay import OutboxRelay
 from services.kernel.runtime import Runtime
 from services.kernel.server import ServiceDefinition
 
@@ -24,6 +26,7 @@ def build(runtime: Runtime, db: Database) -> ServiceDefinition:
     deps = IdentityDeps.build(db, runtime.settings, runtime.keys.private_pem)
     auth = AuthUseCases(deps)
     servicer = IdentityServicer(auth, UserUseCases(deps), ConfigUseCases(deps))
+    relay = OutboxRelay.for_context(runtime, "identity", db, AuditOutbox)
     return ServiceDefinition(
         context="identity",
         service_names=[SERVICE_NAME],
@@ -32,5 +35,6 @@ def build(runtime: Runtime, db: Database) -> ServiceDefinition:
             servicer, server
         ),
         on_start=[auth.ensure_roles_and_bootstrap_admin],
-        on_stop=[db.dispose],
+        on_stop=[relay.close, db.dispose],
+        background=[relay.run],
     )

@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     sample_retention_enabled: bool = True
     sample_retention_interval_seconds: float = Field(default=3600.0, gt=0)
 
+    # Audit context: the outbox relay that every service runs (services/kernel/outbox_relay.py).
+    audit_relay_batch_size: int = Field(default=1000, ge=1, le=5000)
+    audit_relay_poll_seconds: float = Field(default=0.05, gt=0, le=60)
+    audit_relay_max_backoff_seconds: float = Field(default=5.0, gt=0, le=300)
+
     def address_of(self, context: str) -> str:
         """Where the gRPC service of `context` listens."""
         explicit: str = getattr(self, f"{context}_address")

@@ -9,11 +9,13 @@ from tagen.requests.v1 import requests_pb2_grpc as pb_grpc
 
 from services.kernel.db import Database
 from services.kernel.errors import Unavailable
+from services.kernel.outbox_relay import OutboxRelay
 from services.kernel.runtime import Runtime
 from services.kernel.runtime_config import RuntimeConfig
 from services.kernel.server import ServiceDefinition
 from services.kernel.storage import ObjectStorage, create_storage
 from services.requests.access import ACCESS
+from services.requests.models import AuditOutbox
 from services.requests.retention import RetentionRun, SampleRetention
 from services.requests.servicer import RequestServicer
 from services.requests.use_cases.deps import RequestsDeps
@@ -46,6 +48,7 @@ def build(
         RevisionUseCases(deps),
     )
     retention = SampleRetention(deps)
+    relay = OutboxRelay.for_context(runtime, "requests", db, AuditOutbox)
 
     async def prepare_storage() -> None:
         try:
@@ -54,6 +57,7 @@ def build(
             log.warning("object storage not ready at start-up: %s", exc.message)
 
     async def close() -> None:
+        await relay.close()
         await deps.config.close()
         await deps.storage.close()
         await db.dispose()
@@ -65,7 +69,7 @@ def build(
         add_to_server=lambda server: pb_grpc.add_RequestServiceServicer_to_server(servicer, server),
         on_start=[prepare_storage],
         on_stop=[close],
-        background=[retention.run_forever],
+        background=[retention.run_forever, relay.run],
     )
 
 

@@ -1,0 +1,5 @@
+"""Audit repositories."""
+
+from services.audit.repositories.audit_logs import AuditLogFilter, AuditLogRepository
+
+__all__ = ["AuditLogFilter", "AuditLogRepository"]

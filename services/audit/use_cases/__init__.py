@@ -1,0 +1,1 @@
+"""Audit use cases: each public method is one unit of work."""
