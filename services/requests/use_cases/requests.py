@@ -53,7 +53,8 @@ class RequestUseCases:
             values["id"],
             {"source_system": values["source_system"], "new_status": RequestStatus.NEW.value},
         )
-        async with self.deps.db.unit_of_work() as session:
+        # The request and its audit event are one INSERT statement: atomic on its own.
+        async with self.deps.db.single_statement() as session:
             return await RequestRepository(session).create_with_audit_event(values, event)
 
     async def list(self, status: RequestStatus | None, query: str, page: Page) -> list[Request]:
