@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from importlib import resources
 from typing import Any
 
@@ -20,6 +21,8 @@ def available_contexts() -> list[str]:
     """Contexts that have a migration history in this build."""
     found = []
     for name in CONTEXTS:
+        if importlib.util.find_spec(f"services.{name}") is None:
+            continue  # the context is not part of this build yet
         location = resources.files(f"services.{name}").joinpath("migrations", "env.py")
         if location.is_file():
             found.append(name)
