@@ -1,0 +1,376 @@
+"""The two streaming adapters, for any RPC that follows the streaming file convention.
+
+Upload: `POST` multipart/form-data into a client-streaming RPC whose request has
+`oneof data { <X>Metadata metadata; bytes chunk; }`. The first message carries the
+metadata: path variables, query parameters and the form's text fields (which must come
+before the file part) by field name, plus `filename` and `content_type` from the file
+part (and `sha256` when the client sends it as a field). The file's bytes follow in
+chunks as they arrive; nothing is buffered beyond one chunk.
+
+Download: a server-streaming RPC whose response has `oneof data { tagen.files.v1.FileInfo
+info; bytes chunk; }`. The first message's FileInfo gives Content-Type, Content-Length
+(when its size is known) and Content-Disposition; the chunks are the body.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import grpc
+from google.protobuf.message import Message
+from google.protobuf.message_factory import GetMessageClass
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from services.gateway.asgi import (
+    ClientGone,
+    Headers,
+    Receive,
+    Scope,
+    Send,
+    body_chunks,
+    send_bytes,
+)
+from services.gateway.descriptors import HttpBinding, download_fields, upload_fields
+from services.gateway.endpoints import request_message, rpc_failure, transcode_failure
+from services.gateway.errors import HttpError, bad_request, internal_error, unsupported_media_type
+from services.gateway.forwarding import Incoming
+from services.gateway.transcoder import (
+    RequestTranscoder,
+    TranscodeError,
+    parse_query,
+    response_json,
+)
+
+log = logging.getLogger(__name__)
+
+CHUNK_BYTES = 64 * 1024
+MAX_TEXT_FIELD_BYTES = 64 * 1024
+OCTET_STREAM = "application/octet-stream"
+_MEDIA_TYPE = re.compile(
+    r"^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(\s*;\s*[\x21-\x7e]+=[\x20-\x7e]+)*$"
+)
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+def content_disposition(filename: str) -> bytes:
+    """`attachment` with an ASCII `filename` fallback and the exact name in `filename*`
+    (RFC 6266 / RFC 8187), safe against quotes, control characters and paths."""
+    name = posixpath.basename(filename.replace("\\", "/")).strip() or "download"
+    fallback = "".join(c if 0x20 <= ord(c) < 0x7F and c not in '"\\%;' else "_" for c in name)
+    encoded = quote(name, safe="!#$&+-.^_`|~")
+    value = f'attachment; filename="{fallback}"'
+    if encoded != fallback:
+        value += f"; filename*=UTF-8''{encoded}"
+    return value.encode("ascii")
+
+
+def safe_content_type(value: str) -> str:
+    return value if value and _MEDIA_TYPE.match(value) else OCTET_STREAM
+
+
+@dataclass
+class _Part:
+    headers: dict[bytes, bytes] = field(default_factory=dict)
+    name: str = ""
+    filename: str | None = None
+    text: bytearray = field(default_factory=bytearray)
+
+
+class _FormEvents:
+    """python-multipart callbacks turned into a list of (event, value) to act on."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, Any]] = []
+        self._header_name = bytearray()
+        self._header_value = bytearray()
+        self._headers: dict[bytes, bytes] = {}
+
+    def callbacks(self) -> dict[str, Any]:
+        return {
+            "on_part_begin": self._begin,
+            "on_header_field": lambda d, s, e: self._header_name.extend(d[s:e]),
+            "on_header_value": lambda d, s, e: self._header_value.extend(d[s:e]),
+            "on_header_end": self._header_end,
+            "on_headers_finished": lambda: self.events.append(("headers", self._headers)),
+            "on_part_data": lambda d, s, e: self.events.append(("data", bytes(d[s:e]))),
+            "on_part_end": lambda: self.events.append(("end", None)),
+        }
+
+    def _begin(self) -> None:
+        self._headers = {}
+
+    def _header_end(self) -> None:
+        self._headers[bytes(self._header_name).lower()] = bytes(self._header_value)
+        self._header_name.clear()
+        self._header_value.clear()
+
+    def drain(self) -> list[tuple[str, Any]]:
+        events, self.events = self.events, []
+        return events
+
+
+def _decode(value: bytes) -> str:
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
+def _part_of(headers: dict[bytes, bytes]) -> _Part:
+    kind, params = parse_options_header(headers.get(b"content-disposition", b""))
+    if kind != b"form-data" or b"name" not in params:
+        raise bad_request("every multipart part needs Content-Disposition: form-data; name=...")
+    filename = params.get(b"filename")
+    return _Part(
+        headers=headers,
+        name=_decode(params[b"name"]),
+        filename=None if filename is None else _decode(filename),
+    )
+
+
+class UploadEndpoint:
+    """multipart/form-data -> metadata message, then the file in chunks."""
+
+    def __init__(self, binding: HttpBinding, channel: grpc.aio.Channel, timeout: float) -> None:
+        self.binding = binding
+        self.transcoder = RequestTranscoder(binding)
+        self.timeout = timeout
+        rpc = binding.rpc
+        fields = upload_fields(rpc.descriptor.input_type)
+        assert fields is not None
+        self.metadata_field, self.chunk_field = fields[0].name, fields[1].name
+        self.metadata_class = GetMessageClass(fields[0].message_type)
+        self.metadata_fields = set(fields[0].message_type.fields_by_name)
+        self.request_class = rpc.request_class
+        self.call = channel.stream_unary(
+            rpc.path,
+            request_serializer=rpc.request_class.SerializeToString,
+            response_deserializer=rpc.response_class.FromString,
+        )
+
+    def _boundary(self, incoming: Incoming) -> bytes:
+        kind, params = parse_options_header(incoming.content_type)
+        boundary = params.get(b"boundary")
+        if kind != b"multipart/form-data" or not boundary:
+            raise unsupported_media_type("multipart/form-data with a boundary")
+        return boundary
+
+    def _metadata(
+        self,
+        part: _Part,
+        fields: list[tuple[str, str]],
+        scope: Scope,
+        variables: dict[str, str],
+    ) -> Message:
+        metadata = self.metadata_class()
+        given = {name for name, _ in fields}
+        try:
+            self.transcoder.fill(
+                metadata, variables, [*parse_query(scope["query_string"]), *fields]
+            )
+        except TranscodeError as exc:
+            raise transcode_failure(exc) from None
+        if "filename" in self.metadata_fields and "filename" not in given:
+            metadata.filename = posixpath.basename((part.filename or "").replace("\\", "/"))  # type: ignore[attr-defined]
+        if "content_type" in self.metadata_fields and "content_type" not in given:
+            declared = _decode(part.headers.get(b"content-type", b"")).strip()
+            metadata.content_type = safe_content_type(declared)  # type: ignore[attr-defined]
+        return metadata
+
+    async def serve(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        incoming: Incoming,
+        variables: dict[str, str],
+        headers: Headers,
+    ) -> None:
+        boundary = self._boundary(incoming)
+        call = self.call(timeout=self.timeout, metadata=incoming.metadata())
+        try:
+            stopped = await self._stream(call, boundary, scope, receive, variables)
+            if not stopped:
+                await call.done_writing()
+            reply = await call
+        except grpc.aio.AioRpcError as exc:
+            raise rpc_failure(exc, self.binding, incoming) from None
+        except BaseException:
+            call.cancel()
+            raise
+        await send_bytes(send, 200, response_json(reply), headers)
+
+    async def _stream(
+        self,
+        call: Any,
+        boundary: bytes,
+        scope: Scope,
+        receive: Receive,
+        variables: dict[str, str],
+    ) -> bool:
+        """Send the form to the call; True when the backend ended the call early."""
+        events = _FormEvents()
+        parser = MultipartParser(boundary, events.callbacks())
+        fields: list[tuple[str, str]] = []
+        part: _Part | None = None
+        file_seen = False
+        buffer = bytearray()
+        text_bytes = 0
+
+        async def write(message: Message) -> bool:
+            try:
+                await call.write(message)
+            except (grpc.aio.AioRpcError, RuntimeError):  # asyncio.InvalidStateError too
+                return False
+            return True
+
+        try:
+            async for chunk in body_chunks(receive):
+                parser.write(chunk)
+                for event, value in events.drain():
+                    if event == "headers":
+                        part = _part_of(value)
+                        if part.filename is None and file_seen:
+                            raise bad_request("form fields must come before the file")
+                        if part.filename is not None:
+                            if file_seen:
+                                raise bad_request("send one file per upload")
+                            file_seen = True
+                            metadata = self._metadata(part, fields, scope, variables)
+                            first = self.request_class(**{self.metadata_field: metadata})
+                            if not await write(first):
+                                return True
+                    elif event == "data" and part is not None:
+                        if part.filename is None:
+                            text_bytes += len(value)
+                            if text_bytes > MAX_TEXT_FIELD_BYTES:
+                                raise bad_request("the form's text fields are too large")
+                            part.text.extend(value)
+                            continue
+                        buffer.extend(value)
+                        if len(buffer) >= CHUNK_BYTES:
+                            message = self.request_class(**{self.chunk_field: bytes(buffer)})
+                            buffer.clear()
+                            if not await write(message):
+                                return True
+                    elif event == "end" and part is not None:
+                        if part.filename is None:
+                            fields.append((part.name, _decode(bytes(part.text))))
+                        elif buffer:
+                            message = self.request_class(**{self.chunk_field: bytes(buffer)})
+                            buffer.clear()
+                            if not await write(message):
+                                return True
+                        part = None
+            parser.finalize()
+        except MultipartParseError as exc:
+            raise bad_request(f"malformed multipart body: {exc}") from None
+        except ClientGone:
+            raise HttpError(499, "CANCELLED", "the client went away") from None
+        if not file_seen:
+            raise bad_request("the form has no file part", "file")
+        return False
+
+
+class DownloadEndpoint:
+    """A server stream of FileInfo then chunks -> an HTTP file response."""
+
+    def __init__(
+        self, binding: HttpBinding, channel: grpc.aio.Channel, timeout: float, max_body: int
+    ) -> None:
+        self.binding = binding
+        self.transcoder = RequestTranscoder(binding)
+        self.timeout = timeout
+        self.max_body = max_body
+        rpc = binding.rpc
+        fields = download_fields(rpc.descriptor.output_type)
+        assert fields is not None
+        self.info_field, self.chunk_field = fields[0].name, fields[1].name
+        self.call = channel.unary_stream(
+            rpc.path,
+            request_serializer=rpc.request_class.SerializeToString,
+            response_deserializer=rpc.response_class.FromString,
+        )
+
+    async def serve(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        incoming: Incoming,
+        variables: dict[str, str],
+        headers: Headers,
+    ) -> None:
+        try:
+            request = await request_message(
+                self.transcoder, scope, receive, incoming, variables, self.max_body
+            )
+        except TranscodeError as exc:
+            raise transcode_failure(exc) from None
+        call = self.call(request, timeout=self.timeout, metadata=incoming.metadata())
+        try:
+            first = await call.read()
+        except grpc.aio.AioRpcError as exc:
+            raise rpc_failure(exc, self.binding, incoming) from None
+        if first is grpc.aio.EOF or first.WhichOneof("data") != self.info_field:
+            call.cancel()
+            log.error("%s: the stream did not start with the file info", self.binding.rpc.path)
+            raise internal_error()
+        info = getattr(first, self.info_field)
+        size = info.size if info.size > 0 else None
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [*self._file_headers(info, size), *headers],
+            }
+        )
+        await self._relay(call, send, size)
+
+    def _file_headers(self, info: Any, size: int | None) -> Headers:
+        file_headers: Headers = [
+            (b"content-type", safe_content_type(info.content_type).encode()),
+            (b"content-disposition", content_disposition(info.filename)),
+            (b"x-content-type-options", b"nosniff"),
+        ]
+        if size is not None:
+            file_headers.append((b"content-length", str(size).encode()))
+        if _SHA256.match(info.sha256):
+            digest = base64.b64encode(bytes.fromhex(info.sha256)).decode()
+            file_headers.append((b"repr-digest", f"sha-256=:{digest}:".encode()))
+        return file_headers
+
+    async def _relay(self, call: Any, send: Send, size: int | None) -> None:
+        """Chunks to the client; a failure after the headers cuts the response short."""
+        sent = 0
+        path = self.binding.rpc.path
+        try:
+            while True:
+                message = await call.read()
+                if message is grpc.aio.EOF:
+                    break
+                chunk = getattr(message, self.chunk_field)
+                if message.WhichOneof("data") != self.chunk_field:
+                    log.error("%s: a second file info in the stream", path)
+                    call.cancel()
+                    return
+                sent += len(chunk)
+                if size is not None and sent > size:
+                    log.error("%s: the stream is longer than its declared size", path)
+                    call.cancel()
+                    return
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except grpc.aio.AioRpcError as exc:
+            log.warning("%s failed mid-stream: %s %s", path, exc.code().name, exc.details())
+            return
+        if size is not None and sent != size:
+            log.error("%s: the stream is shorter than its declared size", path)
+            return
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
