@@ -14,6 +14,7 @@ info; bytes chunk; }`. The first message's FileInfo gives Content-Type, Content-
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import posixpath
@@ -123,6 +124,13 @@ def _decode(value: bytes) -> str:
         return value.decode("latin-1")
 
 
+def _form_name(value: bytes) -> str:
+    """A field name or filename as browsers send it (WHATWG multipart/form-data escapes
+    only '"', CR and LF, as %22, %0D and %0A)."""
+    text = _decode(value)
+    return text.replace("%22", '"').replace("%0D", "\r").replace("%0A", "\n")
+
+
 def _part_of(headers: dict[bytes, bytes]) -> _Part:
     kind, params = parse_options_header(headers.get(b"content-disposition", b""))
     if kind != b"form-data" or b"name" not in params:
@@ -130,8 +138,8 @@ def _part_of(headers: dict[bytes, bytes]) -> _Part:
     filename = params.get(b"filename")
     return _Part(
         headers=headers,
-        name=_decode(params[b"name"]),
-        filename=None if filename is None else _decode(filename),
+        name=_form_name(params[b"name"]),
+        filename=None if filename is None else _form_name(filename),
     )
 
 
@@ -227,8 +235,8 @@ class UploadEndpoint:
         async def write(message: Message) -> bool:
             try:
                 await call.write(message)
-            except (grpc.aio.AioRpcError, RuntimeError):  # asyncio.InvalidStateError too
-                return False
+            except (grpc.aio.AioRpcError, asyncio.InvalidStateError):
+                return False  # the backend ended the call; its status says why
             return True
 
         try:
@@ -255,10 +263,10 @@ class UploadEndpoint:
                             part.text.extend(value)
                             continue
                         buffer.extend(value)
-                        if len(buffer) >= CHUNK_BYTES:
-                            message = self.request_class(**{self.chunk_field: bytes(buffer)})
-                            buffer.clear()
-                            if not await write(message):
+                        while len(buffer) >= CHUNK_BYTES:
+                            piece = bytes(buffer[:CHUNK_BYTES])
+                            del buffer[:CHUNK_BYTES]
+                            if not await write(self.request_class(**{self.chunk_field: piece})):
                                 return True
                     elif event == "end" and part is not None:
                         if part.filename is None:

@@ -167,13 +167,33 @@ class RequestTranscoder:
     ) -> None:
         """Set the path variables and the parameters (query or form fields) on `message`,
         a message of type `root`."""
-        tree: dict[str, Any] = {}
+        entries: list[tuple[str, tuple[str, ...], Any]] = []
         if params:
-            self._params_tree(tree, params)
+            self._param_entries(entries, params)
         for name, path, leaf in self._variables:
-            _put(tree, path, text_to_json(name, leaf, variables[name]))
-        if tree:
+            entries.append((name, path, text_to_json(name, leaf, variables[name])))
+        if not entries:
+            return
+        tree: dict[str, Any] = {}
+        for _, path, value in entries:
+            _put(tree, path, value)
+        try:
             parse_into(tree, message)
+        except TranscodeError:
+            self._blame(message, entries)
+            raise
+
+    @staticmethod
+    def _blame(message: Message, entries: list[tuple[str, tuple[str, ...], Any]]) -> None:
+        """Raise the error of the first entry that does not parse on its own (so that the
+        error names the parameter)."""
+        for name, path, value in entries:
+            tree: dict[str, Any] = {}
+            _put(tree, path, value)
+            try:
+                parse_into(tree, type(message)())
+            except TranscodeError as exc:
+                raise TranscodeError(name, exc.reason) from None
 
     def _merge_body(self, message: Message, body: Any) -> None:
         if self.body == "*":
@@ -215,21 +235,23 @@ class RequestTranscoder:
             message = field.message_type if field.type == FieldDescriptor.TYPE_MESSAGE else None
         return names
 
-    def _params_tree(self, tree: dict[str, Any], pairs: list[tuple[str, str]]) -> None:
-        repeated: dict[tuple[str, ...], list[Any]] = {}
+    def _param_entries(
+        self, entries: list[tuple[str, tuple[str, ...], Any]], pairs: list[tuple[str, str]]
+    ) -> None:
+        repeated: dict[tuple[str, ...], tuple[str, list[Any]]] = {}
         single: set[tuple[str, ...]] = set()
         for key, text in pairs:
             path, field = self.query_field(key)
             value = text_to_json(key, field, text)
             if is_repeated(field):
-                repeated.setdefault(path, []).append(value)
+                repeated.setdefault(path, (key, []))[1].append(value)
                 continue
             if path in single:
                 raise TranscodeError(key, "is given more than once")
             single.add(path)
-            _put(tree, path, value)
-        for path, values in repeated.items():
-            _put(tree, path, values)
+            entries.append((key, path, value))
+        for path, (key, values) in repeated.items():
+            entries.append((key, path, values))
 
 
 def parse_query(query_string: bytes) -> list[tuple[str, str]]:

@@ -119,7 +119,9 @@ def make_servicer(pb: ModuleType, pb_grpc: ModuleType, box: Box) -> Any:
             assert metadata is not None
             digest = hashlib.sha256(data).hexdigest()
             box.files[(metadata.box_id, metadata.filename)] = (metadata, bytes(data))
-            return pb.UploadResponse(metadata=metadata, size=len(data), sha256=digest, chunks=chunks)
+            return pb.UploadResponse(
+                metadata=metadata, size=len(data), sha256=digest, chunks=chunks
+            )
 
         async def Download(self, request: Any, context: Any) -> Any:
             stored = box.files.get((request.box_id, request.name))
