@@ -173,7 +173,8 @@ class AuthUseCases:
                 session,
                 settings.bootstrap_admin_username,
                 settings.bootstrap_admin_password,
-                settings.bootstrap_admin_email or f"{settings.bootstrap_admin_username}@tagen.local",
+                settings.bootstrap_admin_email
+                or f"{settings.bootstrap_admin_username}@tagen.local",
             )
 
 
