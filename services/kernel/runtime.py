@@ -17,7 +17,12 @@ SERVING_CONTEXTS: tuple[str, ...] = ("identity", "audit", "requests", "validatio
 
 def available_services() -> list[str]:
     """Contexts whose service is part of this build."""
-    return [c for c in SERVING_CONTEXTS if importlib.util.find_spec(f"services.{c}.app")]
+    return [
+        c
+        for c in SERVING_CONTEXTS
+        if importlib.util.find_spec(f"services.{c}")  # the context may not be in this build yet
+        and importlib.util.find_spec(f"services.{c}.app")
+    ]
 
 
 @dataclass(frozen=True)
