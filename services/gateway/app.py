@@ -16,7 +16,15 @@ from urllib.parse import quote
 
 import uvicorn
 
-from services.gateway.asgi import Headers, Receive, Scope, Send, send_bytes, send_error
+from services.gateway.asgi import (
+    ClientGone,
+    Headers,
+    Receive,
+    Scope,
+    Send,
+    send_bytes,
+    send_error,
+)
 from services.gateway.backends import Backends, backend_addresses
 from services.gateway.cors import CorsPolicy, parse_origins
 from services.gateway.descriptors import HttpBinding, RpcKind, discover_modules, load_bindings
@@ -108,6 +116,8 @@ class Gateway:
             await self._dispatch(scope, receive, send, incoming, headers)
         except HttpError as error:
             await send_error(send, error, headers)
+        except ClientGone:
+            return  # nobody to answer
         except Exception:
             log.exception("gateway error on %s %s", scope["method"], scope["path"])
             await send_error(send, internal_error(), headers)

@@ -340,7 +340,12 @@ class DownloadEndpoint:
                 "headers": [*self._file_headers(info, size), *headers],
             }
         )
-        await self._relay(call, send, size)
+        try:
+            await self._relay(call, send, size)
+        except Exception:
+            # The headers are out: the response can only be cut short, never replaced.
+            log.exception("%s: the download failed mid-stream", self.binding.rpc.path)
+            call.cancel()
 
     def _file_headers(self, info: Any, size: int | None) -> Headers:
         file_headers: Headers = [
