@@ -143,6 +143,49 @@ def _part_of(headers: dict[bytes, bytes]) -> _Part:
     )
 
 
+def _settled(coroutine: Any) -> Any:
+    """The value of a coroutine that finishes without waiting (a finished call's status
+    getters); None when it would wait."""
+    try:
+        coroutine.send(None)
+    except StopIteration as finished:
+        return finished.value
+    coroutine.close()
+    return None
+
+
+class FirstStatus:
+    """The status a streaming call ended with, as the server sent it.
+
+    When the server ends a client-streaming call while the client is still writing,
+    grpc.aio replaces the server's status with INTERNAL "Internal error from Core" as the
+    failed write is processed (grpc/grpc#36066). Done callbacks run once, at the first
+    status, so this keeps the server's code, details and trailing metadata.
+    """
+
+    def __init__(self, call: Any) -> None:
+        self.error: grpc.aio.AioRpcError | None = None
+        call.add_done_callback(self._capture)
+
+    def _capture(self, call: Any) -> None:
+        code = _settled(call.code())
+        if code is None or code is grpc.StatusCode.OK:
+            return
+        trailing = _settled(call.trailing_metadata())
+        self.error = grpc.aio.AioRpcError(
+            code,
+            grpc.aio.Metadata(),
+            trailing if trailing is not None else grpc.aio.Metadata(),
+            _settled(call.details()),
+        )
+
+    def or_(self, error: grpc.aio.AioRpcError) -> grpc.aio.AioRpcError:
+        """The server's error when `error` is the local stand-in for it."""
+        if error.code() is grpc.StatusCode.INTERNAL and self.error is not None:
+            return self.error
+        return error
+
+
 class UploadEndpoint:
     """multipart/form-data -> metadata message, then the file in chunks."""
 
@@ -203,13 +246,14 @@ class UploadEndpoint:
     ) -> None:
         boundary = self._boundary(incoming)
         call = self.call(timeout=self.timeout, metadata=incoming.metadata())
+        first_status = FirstStatus(call)
         try:
             stopped = await self._stream(call, boundary, scope, receive, variables)
             if not stopped:
                 await call.done_writing()
             reply = await call
         except grpc.aio.AioRpcError as exc:
-            raise rpc_failure(exc, self.binding, incoming) from None
+            raise rpc_failure(first_status.or_(exc), self.binding, incoming) from None
         except BaseException:
             call.cancel()
             raise
