@@ -108,7 +108,7 @@ async def test_schemathesis_finds_no_server_error_and_no_schema_violation(
         "--phases",
         "examples,coverage,fuzzing",
         "--max-examples",
-        "20",
+        "30",
         "--seed",
         "20241126",
         "--workers",
