@@ -14,6 +14,7 @@ from types import ModuleType
 from typing import Any
 
 import grpc
+from google.api import annotations_pb2
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -30,12 +31,15 @@ def compile_test_protos(out: Path) -> tuple[ModuleType, ModuleType]:
     from grpc_tools import protoc
 
     include = str(resources.files("grpc_tools").joinpath("_proto"))
+    # google/api/*.proto: copied into protos/ by `make proto`, shipped by googleapis-common-protos.
+    googleapis = str(Path(annotations_pb2.__file__).resolve().parents[2])
     status = protoc.main(
         [
             "protoc",
             f"-I{TEST_PROTOS}",
             f"-I{REPO / 'protos'}",
             f"-I{include}",
+            f"-I{googleapis}",
             f"--python_out={out}",
             f"--grpc_python_out={out}",
             PROTO,

@@ -49,6 +49,12 @@ async def test_document_lists_every_annotated_route(http):
     assert not any("Provision" in op["operationId"] for i in paths.values() for op in i.values())
 
 
+async def test_document_is_valid_openapi(http):
+    from openapi_spec_validator import validate
+
+    validate((await http.get("/openapi.json")).json())
+
+
 async def test_parameters_bodies_and_schemas(http):
     document = (await http.get("/openapi.json")).json()
     schemas = document["components"]["schemas"]
