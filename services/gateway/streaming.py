@@ -213,7 +213,7 @@ class UploadEndpoint:
             raise unsupported_media_type("multipart/form-data with a boundary")
         return boundary
 
-    def _metadata(
+    def metadata(
         self,
         part: _Part,
         fields: list[tuple[str, str]],
@@ -244,91 +244,118 @@ class UploadEndpoint:
         variables: dict[str, str],
         headers: Headers,
     ) -> None:
-        boundary = self._boundary(incoming)
-        call = self.call(timeout=self.timeout, metadata=incoming.metadata())
-        first_status = FirstStatus(call)
+        relay = _FormRelay(self, scope, incoming, variables)
         try:
-            stopped = await self._stream(call, boundary, scope, receive, variables)
-            if not stopped:
-                await call.done_writing()
-            reply = await call
+            await relay.run(receive, self._boundary(incoming))
+            reply = await relay.finish()
         except grpc.aio.AioRpcError as exc:
-            raise rpc_failure(first_status.or_(exc), self.binding, incoming) from None
+            raise rpc_failure(relay.server_error(exc), self.binding, incoming) from None
         except BaseException:
-            call.cancel()
+            relay.cancel()
             raise
         await send_bytes(send, 200, response_json(reply), headers)
 
-    async def _stream(
-        self,
-        call: Any,
-        boundary: bytes,
-        scope: Scope,
-        receive: Receive,
-        variables: dict[str, str],
-    ) -> bool:
-        """Send the form to the call; True when the backend ended the call early."""
+
+class _FormRelay:
+    """Feeds one multipart body to one client-streaming call, part by part: text fields
+    are kept for the metadata, the file part starts the call and streams in chunks."""
+
+    def __init__(
+        self, endpoint: UploadEndpoint, scope: Scope, incoming: Incoming, variables: dict[str, str]
+    ) -> None:
+        self.endpoint = endpoint
+        self.scope = scope
+        self.incoming = incoming
+        self.variables = variables
+        self.call: Any = None
+        self.first_status: FirstStatus | None = None
+        self.ended = False  # the backend ended the call while we were writing
+        self.fields: list[tuple[str, str]] = []
+        self.part: _Part | None = None
+        self.text_bytes = 0
+        self.buffer = bytearray()
+
+    async def run(self, receive: Receive, boundary: bytes) -> None:
         events = _FormEvents()
         parser = MultipartParser(boundary, events.callbacks())
-        fields: list[tuple[str, str]] = []
-        part: _Part | None = None
-        file_seen = False
-        buffer = bytearray()
-        text_bytes = 0
-
-        async def write(message: Message) -> bool:
-            try:
-                await call.write(message)
-            except (grpc.aio.AioRpcError, asyncio.InvalidStateError):
-                return False  # the backend ended the call; its status says why
-            return True
-
         try:
             async for chunk in body_chunks(receive):
                 parser.write(chunk)
                 for event, value in events.drain():
-                    if event == "headers":
-                        part = _part_of(value)
-                        if part.filename is None and file_seen:
-                            raise bad_request("form fields must come before the file")
-                        if part.filename is not None:
-                            if file_seen:
-                                raise bad_request("send one file per upload")
-                            file_seen = True
-                            metadata = self._metadata(part, fields, scope, variables)
-                            first = self.request_class(**{self.metadata_field: metadata})
-                            if not await write(first):
-                                return True
-                    elif event == "data" and part is not None:
-                        if part.filename is None:
-                            text_bytes += len(value)
-                            if text_bytes > MAX_TEXT_FIELD_BYTES:
-                                raise bad_request("the form's text fields are too large")
-                            part.text.extend(value)
-                            continue
-                        buffer.extend(value)
-                        while len(buffer) >= CHUNK_BYTES:
-                            piece = bytes(buffer[:CHUNK_BYTES])
-                            del buffer[:CHUNK_BYTES]
-                            if not await write(self.request_class(**{self.chunk_field: piece})):
-                                return True
-                    elif event == "end" and part is not None:
-                        if part.filename is None:
-                            fields.append((part.name, _decode(bytes(part.text))))
-                        elif buffer:
-                            message = self.request_class(**{self.chunk_field: bytes(buffer)})
-                            buffer.clear()
-                            if not await write(message):
-                                return True
-                        part = None
+                    await self._on(event, value)
+                    if self.ended:
+                        return
             parser.finalize()
         except MultipartParseError as exc:
             raise bad_request(f"malformed multipart body: {exc}") from None
         except ClientGone:
             raise HttpError(499, "CANCELLED", "the client went away") from None
-        if not file_seen:
+        if self.call is None:
             raise bad_request("the form has no file part", "file")
-        return False
+
+    async def _on(self, event: str, value: Any) -> None:
+        if event == "headers":
+            await self._part_starts(_part_of(value))
+            return
+        part = self.part
+        if part is None:
+            return
+        if event == "data" and part.filename is None:
+            self.text_bytes += len(value)
+            if self.text_bytes > MAX_TEXT_FIELD_BYTES:
+                raise bad_request("the form's text fields are too large")
+            part.text.extend(value)
+        elif event == "data":
+            self.buffer.extend(value)
+            while len(self.buffer) >= CHUNK_BYTES and not self.ended:
+                piece = bytes(self.buffer[:CHUNK_BYTES])
+                del self.buffer[:CHUNK_BYTES]
+                await self._send_chunk(piece)
+        elif event == "end":
+            if part.filename is None:
+                self.fields.append((part.name, _decode(bytes(part.text))))
+            elif self.buffer:
+                await self._send_chunk(bytes(self.buffer))
+                self.buffer.clear()
+            self.part = None
+
+    async def _part_starts(self, part: _Part) -> None:
+        if part.filename is None and self.call is not None:
+            raise bad_request("form fields must come before the file")
+        self.part = part
+        if part.filename is None:
+            return
+        if self.call is not None:
+            raise bad_request("send one file per upload")
+        endpoint = self.endpoint
+        metadata = endpoint.metadata(part, self.fields, self.scope, self.variables)
+        self.call = endpoint.call(timeout=endpoint.timeout, metadata=self.incoming.metadata())
+        self.first_status = FirstStatus(self.call)
+        await self._write(endpoint.request_class(**{endpoint.metadata_field: metadata}))
+
+    async def _send_chunk(self, data: bytes) -> None:
+        endpoint = self.endpoint
+        await self._write(endpoint.request_class(**{endpoint.chunk_field: data}))
+
+    async def _write(self, message: Message) -> None:
+        try:
+            await self.call.write(message)
+        except (grpc.aio.AioRpcError, asyncio.InvalidStateError):
+            self.ended = True  # the backend ended the call; its status says why
+
+    async def finish(self) -> Message:
+        """The backend's reply (or its error) once the whole form was sent."""
+        if not self.ended:
+            await self.call.done_writing()
+        reply: Message = await self.call
+        return reply
+
+    def server_error(self, error: grpc.aio.AioRpcError) -> grpc.aio.AioRpcError:
+        return self.first_status.or_(error) if self.first_status else error
+
+    def cancel(self) -> None:
+        if self.call is not None:
+            self.call.cancel()
 
 
 class DownloadEndpoint:
