@@ -100,5 +100,8 @@ class RouteTable:
 
     def methods_for(self, raw_path: str) -> tuple[str, ...]:
         """Every method some binding serves at this path (for CORS preflight and Allow)."""
-        found = self.match("", raw_path)
+        try:
+            found = self.match("", raw_path)
+        except UnicodeDecodeError:
+            return ()
         return found.allowed if isinstance(found, MethodNotAllowed) else ()
