@@ -22,9 +22,8 @@ def available_contexts() -> list[str]:
     found = []
     for name in CONTEXTS:
         if importlib.util.find_spec(f"services.{name}") is None:
-            continue  # the context is not part of this build yet
-        location = resources.files(f"services.{name}").joinpath("migrations", "env.py")
-        if location.is_file():
+            continue
+        if resources.files(f"services.{name}").joinpath("migrations", "env.py").is_file():
             found.append(name)
     return found
 
