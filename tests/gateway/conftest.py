@@ -47,9 +47,16 @@ def gateway_runtime(runtime: Runtime, **changes: Any) -> Runtime:
     return Runtime.from_keys(settings, runtime.keys)
 
 
+#: Nothing listens here: services that relay their audit outbox keep the events in it, where
+#: the header forwarding test reads them.
+NO_AUDIT_SERVICE = "127.0.0.1:1"
+
+
 @pytest.fixture(scope="session")
 async def identity_backend(runtime: Runtime) -> AsyncIterator[GrpcService]:
-    service = runtime.create_service("identity", port=0)
+    service = gateway_runtime(runtime, audit_address=NO_AUDIT_SERVICE).create_service(
+        "identity", port=0
+    )
     await service.start()
     yield service
     await service.stop(0)
