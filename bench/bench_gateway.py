@@ -106,7 +106,11 @@ def gateway_server(
         from services.gateway.app import start_gateway
 
         running = await start_gateway(
-            _runtime(settings_values, keys), "127.0.0.1", 0, addresses={"identity": identity}
+            _runtime(settings_values, keys),
+            "127.0.0.1",
+            0,
+            addresses={"identity": identity},
+            contexts={"identity"},
         )
         ready.send(running.port)
         await _until_terminated()

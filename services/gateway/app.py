@@ -9,7 +9,7 @@ import importlib.metadata
 import importlib.util
 import logging
 import socket
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from urllib.parse import quote
@@ -196,12 +196,16 @@ def build_gateway(
     settings: Settings,
     *,
     addresses: Mapping[str, str] | None = None,
+    contexts: Collection[str] | None = None,
     modules: Sequence[ModuleType] | None = None,
 ) -> Gateway:
     """The app over every discovered annotated RPC whose service has an address
-    (`addresses` overrides the settings per context)."""
+    (`addresses` overrides the settings per context; `contexts` limits the gateway to
+    those contexts, by default it serves all it finds)."""
     bindings = load_bindings(discover_modules() if modules is None else modules)
-    where = backend_addresses(settings, {b.rpc.context for b in bindings}, addresses)
+    found = {b.rpc.context for b in bindings}
+    wanted = found if contexts is None else found & set(contexts)
+    where = backend_addresses(settings, wanted, addresses)
     served = [b for b in bindings if b.rpc.context in where]
     log.info("gateway: %d routes to %s", len(served), ", ".join(sorted(where)) or "nothing")
     return Gateway(served, Backends.connect(where), GatewayConfig.from_settings(settings))
@@ -267,10 +271,15 @@ async def serve_app(app: Gateway, host: str, port: int) -> RunningGateway:
 
 
 async def start_gateway(
-    runtime: Runtime, host: str, port: int, *, addresses: Mapping[str, str] | None = None
+    runtime: Runtime,
+    host: str,
+    port: int,
+    *,
+    addresses: Mapping[str, str] | None = None,
+    contexts: Collection[str] | None = None,
 ) -> RunningGateway:
     """Serve the gateway on host:port (0 picks a free port) until `stop()`."""
-    app = build_gateway(runtime.settings, addresses=addresses)
+    app = build_gateway(runtime.settings, addresses=addresses, contexts=contexts)
     try:
         return await serve_app(app, host, port)
     except BaseException:

@@ -47,6 +47,16 @@ def gateway_runtime(runtime: Runtime, **changes: Any) -> Runtime:
     return Runtime.from_keys(settings, runtime.keys)
 
 
+async def serve_gateway(
+    runtime: Runtime, addresses: dict[str, str], **changes: Any
+) -> RunningGateway:
+    """A gateway on a free port in front of exactly the contexts in `addresses` (other
+    contexts' generated modules are discovered but not served)."""
+    return await start_gateway(
+        gateway_runtime(runtime, **changes), "127.0.0.1", 0, addresses=addresses, contexts=addresses
+    )
+
+
 #: Nothing listens here: services that relay their audit outbox keep the events in it, where
 #: the header forwarding test reads them.
 NO_AUDIT_SERVICE = "127.0.0.1:1"
@@ -74,18 +84,13 @@ async def echo_backend(test_protos: GeneratedProtos) -> AsyncIterator[EchoBacken
 async def gateway(
     runtime: Runtime, identity_backend: GrpcService, echo_backend: EchoBackend
 ) -> AsyncIterator[RunningGateway]:
-    gw_runtime = gateway_runtime(
+    running = await serve_gateway(
         runtime,
+        {"identity": identity_backend.address, "gatewaytest": echo_backend.address},
         gateway_trust_proxy=True,
         gateway_cors_origins=WEB_ORIGIN,
         gateway_backend_timeout_seconds=5.0,
         gateway_max_body_bytes=MAX_BODY,
-    )
-    running = await start_gateway(
-        gw_runtime,
-        "127.0.0.1",
-        0,
-        addresses={"identity": identity_backend.address, "gatewaytest": echo_backend.address},
     )
     yield running
     await running.stop()

@@ -8,8 +8,7 @@ import time
 import httpx
 import pytest
 
-from services.gateway.app import start_gateway
-from tests.gateway.conftest import gateway_runtime
+from tests.gateway.conftest import serve_gateway
 
 MAPPING = [
     ("INVALID_ARGUMENT", 400),
@@ -80,11 +79,10 @@ def closed_port() -> int:
 
 async def test_a_backend_that_is_down_gives_503_quickly(runtime, echo_backend):
     down = f"127.0.0.1:{closed_port()}"
-    running = await start_gateway(
-        gateway_runtime(runtime, gateway_backend_timeout_seconds=30.0),
-        "127.0.0.1",
-        0,
-        addresses={"identity": down, "gatewaytest": echo_backend.address},
+    running = await serve_gateway(
+        runtime,
+        {"identity": down, "gatewaytest": echo_backend.address},
+        gateway_backend_timeout_seconds=30.0,
     )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{running.port}") as client:
@@ -107,11 +105,8 @@ async def test_a_backend_that_is_down_gives_503_quickly(runtime, echo_backend):
 
 
 async def test_a_slow_backend_hits_the_deadline_504(runtime, echo_backend):
-    running = await start_gateway(
-        gateway_runtime(runtime, gateway_backend_timeout_seconds=0.3),
-        "127.0.0.1",
-        0,
-        addresses={"gatewaytest": echo_backend.address},
+    running = await serve_gateway(
+        runtime, {"gatewaytest": echo_backend.address}, gateway_backend_timeout_seconds=0.3
     )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{running.port}") as client:

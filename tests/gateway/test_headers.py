@@ -7,9 +7,8 @@ import uuid
 import httpx
 from sqlalchemy import text
 
-from services.gateway.app import start_gateway
 from services.kernel.enums import UserRoleEnum
-from tests.gateway.conftest import WEB_ORIGIN, gateway_runtime
+from tests.gateway.conftest import WEB_ORIGIN, serve_gateway
 
 
 async def seen(http, **headers) -> tuple[httpx.Response, dict[str, str]]:
@@ -59,11 +58,8 @@ async def test_a_garbage_forwarded_for_falls_back_to_the_peer(http):
 
 
 async def test_forwarded_for_is_ignored_unless_the_proxy_is_trusted(runtime, echo_backend):
-    running = await start_gateway(
-        gateway_runtime(runtime, gateway_trust_proxy=False),
-        "127.0.0.1",
-        0,
-        addresses={"gatewaytest": echo_backend.address},
+    running = await serve_gateway(
+        runtime, {"gatewaytest": echo_backend.address}, gateway_trust_proxy=False
     )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{running.port}") as client:

@@ -6,8 +6,7 @@ import socket
 
 import httpx
 
-from services.gateway.app import start_gateway
-from tests.gateway.conftest import gateway_runtime
+from tests.gateway.conftest import serve_gateway
 
 
 async def test_connections_have_nodelay(gateway, http):
@@ -22,9 +21,7 @@ async def test_connections_have_nodelay(gateway, http):
 
 
 async def test_start_on_a_free_port_and_stop(runtime, echo_backend):
-    running = await start_gateway(
-        gateway_runtime(runtime), "127.0.0.1", 0, addresses={"gatewaytest": echo_backend.address}
-    )
+    running = await serve_gateway(runtime, {"gatewaytest": echo_backend.address})
     assert running.port > 0
     url = f"http://127.0.0.1:{running.port}/healthz"
     async with httpx.AsyncClient() as client:
