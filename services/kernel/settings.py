@@ -77,6 +77,19 @@ class Settings(BaseSettings):
     audit_relay_poll_seconds: float = Field(default=0.05, gt=0, le=60)
     audit_relay_max_backoff_seconds: float = Field(default=5.0, gt=0, le=300)
 
+    # Gateway (HTTP/JSON in front of every service).
+    gateway_cors_origins: str = Field(
+        default="", description="comma-separated web origins allowed by CORS; '*' for any"
+    )
+    gateway_trust_proxy: bool = Field(
+        default=False, description="take the client IP from X-Forwarded-For (behind a proxy)"
+    )
+    gateway_backend_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    gateway_stream_timeout_seconds: float = Field(
+        default=600.0, gt=0, le=86400, description="deadline of file upload/download calls"
+    )
+    gateway_max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+
     def address_of(self, context: str) -> str:
         """Where the gRPC service of `context` listens."""
         explicit: str = getattr(self, f"{context}_address")
