@@ -8,39 +8,20 @@ and memory never grows beyond ``head_bytes + reservoir_blocks * block_bytes``.
 
 from __future__ import annotations
 
-import io
 import random
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import BinaryIO
+from dataclasses import dataclass
+
+from services.kernel.sample_source import SampleSource
 
 from .errors import BinarySampleError, EmptySampleError, SampleReadError
 
 _RESERVOIR_SEED = 0x7A6E_5441
 
 
-@dataclass(frozen=True)
-class Sample:
-    """A named log sample that can be opened (once or more) as a binary stream."""
+class Sample(SampleSource):
+    """A log sample the generator analyses."""
 
-    name: str
-    opener: Callable[[], BinaryIO] = field(repr=False, compare=False)
-
-    @classmethod
-    def from_path(cls, path: str | Path, name: str | None = None) -> Sample:
-        target = Path(path)
-        return cls(name or target.name, lambda: target.open("rb"))
-
-    @classmethod
-    def from_bytes(cls, name: str, data: bytes) -> Sample:
-        return cls(name, lambda: io.BytesIO(data))
-
-    def open(self) -> BinaryIO:
-        try:
-            return self.opener()
-        except OSError as exc:
-            raise SampleReadError(f"sample {self.name}: cannot be read: {exc}") from exc
+    read_error = SampleReadError
 
 
 @dataclass(frozen=True)
