@@ -179,8 +179,10 @@ class OpenApiBuilder:
     def build(self, bindings: Iterable[HttpBinding]) -> dict[str, Any]:
         paths: dict[str, dict[str, Any]] = {}
         for binding in bindings:
-            path = paths.setdefault(binding.template.openapi_path(), {})
-            path[binding.http_method.lower()] = self.operation(binding)
+            query = self.query_parameters(binding)
+            taken = frozenset(p["name"] for p in query)
+            path = paths.setdefault(binding.template.openapi_path(taken), {})
+            path[binding.http_method.lower()] = self.operation(binding, taken, query)
         paths["/healthz"] = {
             "get": {
                 "operationId": "Gateway_Health",
@@ -209,13 +211,18 @@ class OpenApiBuilder:
             "security": [{"bearerAuth": []}, {}],
         }
 
-    def operation(self, binding: HttpBinding) -> dict[str, Any]:
+    def operation(
+        self, binding: HttpBinding, taken: frozenset[str], query: list[dict[str, Any]]
+    ) -> dict[str, Any]:
         rpc = binding.rpc
         operation: dict[str, Any] = {
             "operationId": binding.operation_id,
             "tags": [rpc.descriptor.containing_service.name],
             "summary": rpc.descriptor.full_name,
-            "parameters": [*self.path_parameters(binding), *self.query_parameters(binding)],
+            "parameters": [
+                *self.path_parameters(binding, taken),
+                *query,
+            ],
             "responses": {
                 "200": self.success(binding),
                 "default": _json_response("an error", _ref(ERROR_SCHEMA)),
@@ -226,14 +233,15 @@ class OpenApiBuilder:
             operation["requestBody"] = body
         return operation
 
-    def path_parameters(self, binding: HttpBinding) -> list[dict[str, Any]]:
+    def path_parameters(self, binding: HttpBinding, taken: frozenset[str]) -> list[dict[str, Any]]:
         root = variable_root(binding)
         parameters = []
+        names = binding.template.parameter_names(taken)
         for variable in binding.template.variables:
             leaf = _leaf(root, variable_path(binding, variable.field_path))
             parameters.append(
                 {
-                    "name": variable.name,
+                    "name": names[variable],
                     "in": "path",
                     "required": True,
                     "schema": self.schemas.single(leaf, output=False),
@@ -290,11 +298,10 @@ class OpenApiBuilder:
 
     def success(self, binding: HttpBinding) -> dict[str, Any]:
         if binding.rpc.kind is RpcKind.DOWNLOAD:
+            binary = {"schema": {"type": "string", "format": "binary"}}
             return {
-                "description": "the file",
-                "content": {
-                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-                },
+                "description": "the file, with the Content-Type it was stored with",
+                "content": {"application/octet-stream": binary, "*/*": binary},
             }
         response = binding.rpc.descriptor.output_type
         if binding.response_body:

@@ -70,15 +70,29 @@ class PathTemplate:
         literals = sum(1 for s in self.segments if s.kind is SegmentKind.LITERAL)
         return (1 if self.verb else 0, literals, 0 if self.has_multi else 1)
 
-    def openapi_path(self) -> str:
-        """The template with each variable as `{field.path}` (OpenAPI path syntax)."""
+    def parameter_names(self, taken: frozenset[str] = frozenset()) -> dict[Variable, str]:
+        """OpenAPI parameter names: the field's own name (`metadata.request_id` is
+        `request_id`), or the whole path joined by "_" when that name is shared with another
+        variable or `taken` by a query parameter. Equal templates then get equal OpenAPI
+        paths, as OpenAPI requires, and no name needs dots (which many tools mis-read)."""
+        leaves = [v.field_path[-1] for v in self.variables]
+        return {
+            v: v.field_path[-1]
+            if leaves.count(v.field_path[-1]) == 1 and v.field_path[-1] not in taken
+            else "_".join(v.field_path)
+            for v in self.variables
+        }
+
+    def openapi_path(self, taken: frozenset[str] = frozenset()) -> str:
+        """The template in OpenAPI path syntax, each variable named by `parameter_names`."""
         parts: list[str] = []
         index = 0
         by_start = {v.start: v for v in self.variables}
+        names = self.parameter_names(taken)
         while index < len(self.segments):
             variable = by_start.get(index)
             if variable is not None:
-                parts.append("{" + variable.name + "}")
+                parts.append("{" + names[variable] + "}")
                 index = max(variable.end, index + 1)
                 continue
             segment = self.segments[index]

@@ -4,6 +4,7 @@ only through the HTTP gateway, the way the web frontend uses the platform."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -213,6 +214,46 @@ def test_a_request_from_creation_to_download(platform: Platform, tmp_path: Path)
         assert created_event["user_agent"] == "e2e-browser/1.0"
         assert created_event["ip_address"] == "127.0.0.1"
         assert http.get("/v1/audit-logs", headers=rita).status_code == 403
+
+
+def test_schemathesis_finds_no_server_error_on_any_route(
+    platform: Platform, tmp_path: Path
+) -> None:
+    """Every annotated route of every running service, fuzzed from /openapi.json as an ADMIN."""
+    with httpx.Client(base_url=platform.base_url, timeout=30) as http:
+        admin = login(http, *ADMIN)["Authorization"]
+    found = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
+    command = [
+        *([found] if found else [sys.executable, "-m", "schemathesis.cli"]),
+        "run",
+        f"{platform.base_url}/openapi.json",
+        "--checks",
+        "not_a_server_error,response_schema_conformance,content_type_conformance",
+        # Logging out or deactivating the fuzzing admin would only stop the run early.
+        "--exclude-path-regex",
+        r"^/v1/auth:logout$|^/v1/users/\{user_id\}$",
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--max-examples",
+        "15",
+        "--seed",
+        "20261126",
+        "--workers",
+        "1",
+        "--no-shrink",
+        "--request-timeout",
+        "15",
+        "--suppress-health-check",
+        "all",
+        "--warnings",
+        "off",
+        "--report-dir",
+        str(tmp_path),
+        "-H",
+        f"Authorization: {admin}",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
 
 
 def test_stops_cleanly_on_sigint(platform: Platform) -> None:

@@ -38,7 +38,7 @@ async def test_document_lists_every_annotated_route(http):
         ("/v1/config/{key}", "get"),
         ("/v1/config/{key}", "put"),
         # The test context, discovered like any other.
-        ("/v1/test/shelves/{shelf}/books/{book.id}", "get"),
+        ("/v1/test/shelves/{shelf}/books/{id}", "get"),
         ("/v1/test/boxes/{box_id}/files", "post"),
         ("/v1/test/boxes/{box_id}/files/{name}:download", "get"),
         ("/healthz", "get"),
@@ -82,9 +82,9 @@ async def test_parameters_bodies_and_schemas(http):
     assert patch["responses"]["default"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/tagen.gateway.Error"
     }
-    echo = document["paths"]["/v1/test/shelves/{shelf}/books/{book.id}"]["get"]
+    echo = document["paths"]["/v1/test/shelves/{shelf}/books/{id}"]["get"]
     names = {p["name"] for p in echo["parameters"]}
-    assert {"shelf", "book.id", "book.title", "colors", "since", "limit"} <= names
+    assert {"shelf", "id", "book.title", "colors", "since", "limit"} <= names
     assert "book" not in names and "labels" not in names
     upload = document["paths"]["/v1/test/boxes/{box_id}/files"]["post"]
     form = upload["requestBody"]["content"]["multipart/form-data"]["schema"]
