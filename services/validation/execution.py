@@ -92,15 +92,12 @@ class RunExecution:
         run_log = RunLog()
         run_log.add(f"run {run.id} on {run.splunk_container_id}: TA revision {run.ta_revision_id}")
         scratch = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="tagen-validation-"))
+        options = self.options()
         try:
             inputs = await self._fetch(run, scratch, run_log)
-            run_log.add(
-                "checking the TA"
-                + (" (with splunk-appinspect)" if self.options().run_appinspect else "")
-            )
-            result = await asyncio.to_thread(
-                check_ta, inputs.package, inputs.samples, self.options()
-            )
+            with_appinspect = " with splunk-appinspect" if options.run_appinspect else ""
+            run_log.add(f"checking the TA{with_appinspect}")
+            result = await asyncio.to_thread(check_ta, inputs.package, inputs.samples, options)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -175,8 +172,10 @@ class RunExecution:
                 max_size=self.deps.settings.max_debug_bundle_size_bytes,
                 content_type=BUNDLE_TYPE,
             )
-        except DomainError as exc:
-            run_log.add(f"debug bundle not stored: {exc.message}")
+        except Exception as exc:
+            reason = exc.message if isinstance(exc, DomainError) else repr(exc)
+            log.warning("debug bundle of validation run %s not stored: %s", run.id, reason)
+            run_log.add(f"debug bundle not stored: {reason}")
             return None
         run_log.add(f"debug bundle stored as {stored.bucket}/{stored.key} ({stored.size} bytes)")
         return stored
