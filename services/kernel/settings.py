@@ -90,6 +90,18 @@ class Settings(BaseSettings):
     )
     gateway_max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
 
+    # --- validation context: the runner of validation runs ---
+    # Fallback only: the MAX_PARALLEL_VALIDATIONS row of system_config wins at run time
+    # (0 pauses the runner: runs stay QUEUED).
+    max_parallel_validations: int = Field(default=5, ge=0, le=1000)
+    validation_poll_seconds: float = Field(default=2.0, gt=0, le=3600)
+    # A run RUNNING for longer than this is failed (its worker died or hung).
+    validation_stale_after_seconds: float = Field(default=1800.0, gt=0)
+    validation_sweep_interval_seconds: float = Field(default=60.0, gt=0)
+    validation_run_appinspect: bool = True
+    validation_appinspect_timeout_seconds: float = Field(default=600.0, gt=0, le=86400)
+    max_debug_bundle_size_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+
     def address_of(self, context: str) -> str:
         """Where the gRPC service of `context` listens."""
         explicit: str = getattr(self, f"{context}_address")

@@ -29,6 +29,7 @@ ACCESS: dict[str, Access] = {
     SERVICE + "UploadLogSample": OWNERS,  # the owner only
     SERVICE + "ListLogSamples": READERS,
     SERVICE + "DeleteLogSample": OWNERS,  # the owner only
+    SERVICE + "DownloadLogSample": SERVICES_ONLY,  # the validation runner reads samples
     SERVICE + "ListTARevisions": READERS,
     SERVICE + "UploadTARevision": REVIEWERS,
     SERVICE + "DownloadTARevision": READERS,

@@ -23,6 +23,7 @@ from services.kernel.proto_convert import (
 from services.kernel.validation import parse_page, parse_uuid
 from services.requests.enums import RequestStatus
 from services.requests.models import LogSample, Request, TARevision
+from services.requests.use_cases.downloads import Download
 from services.requests.use_cases.requests import UNSET, RequestChanges, RequestUseCases
 from services.requests.use_cases.revisions import RevisionUseCases
 from services.requests.use_cases.samples import SampleUseCases, UploadInfo
@@ -81,6 +82,15 @@ def revision_message(revision: TARevision) -> pb.TARevision:
         generation_metadata=struct(revision.generation_metadata),
         created_at=timestamp(revision.created_at),
         updated_at=timestamp(revision.updated_at),
+    )
+
+
+def file_info(download: Download) -> files_pb2.FileInfo:
+    return files_pb2.FileInfo(
+        filename=download.filename,
+        content_type=download.content_type,
+        size=download.size,
+        sha256=download.sha256,
     )
 
 
@@ -214,6 +224,17 @@ class RequestServicer(pb_grpc.RequestServiceServicer):
         )
         return pb.DeleteLogSampleResponse()
 
+    async def DownloadLogSample(
+        self, request: pb.DownloadLogSampleRequest, context: Ctx
+    ) -> AsyncIterator[pb.DownloadLogSampleResponse]:
+        download = await self.samples.download(
+            parse_uuid("request_id", request.request_id),
+            parse_uuid("sample_id", request.sample_id),
+        )
+        yield pb.DownloadLogSampleResponse(info=file_info(download))
+        async for chunk in download.chunks:
+            yield pb.DownloadLogSampleResponse(chunk=chunk)
+
     async def ListTARevisions(
         self, request: pb.ListTARevisionsRequest, context: Ctx
     ) -> pb.ListTARevisionsResponse:
@@ -233,14 +254,7 @@ class RequestServicer(pb_grpc.RequestServiceServicer):
         download = await self.revisions.download(
             parse_uuid("request_id", request.request_id), request.version
         )
-        yield pb.DownloadTARevisionResponse(
-            info=files_pb2.FileInfo(
-                filename=download.filename,
-                content_type=download.content_type,
-                size=download.size,
-                sha256=download.sha256,
-            )
-        )
+        yield pb.DownloadTARevisionResponse(info=file_info(download))
         async for chunk in download.chunks:
             yield pb.DownloadTARevisionResponse(chunk=chunk)
 

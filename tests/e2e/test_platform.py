@@ -171,6 +171,23 @@ def test_a_request_from_creation_to_download(platform: Platform, tmp_path: Path)
         assert revision.status_code == 200, revision.text
         assert revision.json()["revision"]["version"] == 1
 
+        queued = http.post(
+            f"/v1/requests/{rid}/validations",
+            headers=rita,
+            json={"ta_revision_id": revision.json()["revision"]["id"]},
+        )
+        assert queued.status_code == 200, queued.text
+        run_id = queued.json()["validation_run"]["id"]
+        deadline = time.monotonic() + 60
+        run = queued.json()["validation_run"]
+        while run["status"] in ("QUEUED", "RUNNING") and time.monotonic() < deadline:
+            time.sleep(0.2)
+            run = http.get(f"/v1/validations/{run_id}", headers=rita).json()["validation_run"]
+        assert run["status"] == "PASSED", run
+        assert run["results_json"]["passed"] is True and run["debug_bundle_key"]
+        runs = http.get(f"/v1/requests/{rid}/validations", headers=aaron).json()
+        assert [r["id"] for r in runs["validation_runs"]] == [run_id]
+
         download = http.get(f"/v1/requests/{rid}/revisions/1:download", headers=rita)
         assert download.status_code == 200
         assert download.content == bundle.read_bytes()
@@ -194,6 +211,7 @@ def test_a_request_from_creation_to_download(platform: Platform, tmp_path: Path)
             ("log_sample", "UPLOAD"),
             ("ta_revision", "UPLOAD"),
             ("ta_revision", "DOWNLOAD"),
+            ("validation_run", "CREATE"),
         }
         deadline = time.monotonic() + 10
         seen: set[tuple[str, str]] = set()

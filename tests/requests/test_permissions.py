@@ -103,6 +103,16 @@ CASES: dict[str, Case] = {
         ),
         needs="sample",
     ),
+    "DownloadLogSample": Case(
+        {"service"},
+        S.NEW,
+        lambda rpc, md, rid, x: _drain(
+            rpc.DownloadLogSample(
+                pb.DownloadLogSampleRequest(request_id=rid, sample_id=x["sample"]), metadata=md
+            )
+        ),
+        needs="sample",
+    ),
     "ListTARevisions": Case(
         READERS,
         S.COMPLETED,

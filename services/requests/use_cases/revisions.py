@@ -7,7 +7,6 @@ import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 from services.kernel.call_context import require_principal
@@ -22,22 +21,12 @@ from services.requests.models import TARevision
 from services.requests.repositories import RequestRepository, TARevisionRepository
 from services.requests.use_cases import rules
 from services.requests.use_cases.deps import RequestsDeps
+from services.requests.use_cases.downloads import Download
 from services.requests.use_cases.samples import UploadInfo
 from services.requests.use_cases.uploads import discard, object_key, owned_by_row
 
 BUNDLE_TYPE = "application/gzip"
 _SLUG = re.compile(r"[^A-Za-z0-9_-]+")
-
-
-@dataclass(frozen=True)
-class Download:
-    """A file ready to stream: its description and its chunks."""
-
-    filename: str
-    content_type: str
-    size: int
-    sha256: str
-    chunks: AsyncIterator[bytes]
 
 
 def bundle_filename(source_system: str, version: int) -> str:

@@ -1,4 +1,5 @@
-"""Log samples: streamed upload, listing, soft delete (with the object)."""
+"""Log samples: streamed upload, listing, soft delete (with the object), download by
+services."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from services.requests.models import LogSample
 from services.requests.repositories import LogSampleRepository, RequestRepository
 from services.requests.use_cases import rules
 from services.requests.use_cases.deps import RequestsDeps
+from services.requests.use_cases.downloads import Download, opened
 from services.requests.use_cases.uploads import PreviewTap, object_key, owned_by_row
 
 DEFAULT_SAMPLE_TYPE = "text/plain"
@@ -91,6 +93,24 @@ class SampleUseCases:
             request = await rules.load(RequestRepository(session), request_id)
             rules.require_reader(principal, request)
             return await LogSampleRepository(session).get_by_request(request_id)
+
+    async def download(self, request_id: uuid.UUID, sample_id: uuid.UUID) -> Download:
+        """A live sample's content, for services (the access table admits only them)."""
+        principal = require_principal()
+        async with self.deps.db.read_only() as session:
+            request = await rules.load(RequestRepository(session), request_id)
+            rules.require_reader(principal, request)
+            sample = await LogSampleRepository(session).get_live(sample_id)
+            if sample is None or sample.request_id != request_id:
+                raise NotFound("log_sample", sample_id)
+        chunks = await opened(self.deps.storage, sample.storage_key, sample.storage_bucket)
+        return Download(
+            filename=sample.filename,
+            content_type=sample.mime_type or DEFAULT_SAMPLE_TYPE,
+            size=sample.file_size,
+            sha256=sample.checksum or "",
+            chunks=chunks,
+        )
 
     async def delete(self, request_id: uuid.UUID, sample_id: uuid.UUID) -> None:
         """Soft-delete the row and delete the object in one transaction: when the object

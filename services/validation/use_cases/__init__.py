@@ -1,0 +1,1 @@
+"""Validation use cases: one unit of work each."""

@@ -1,0 +1,20 @@
+"""Who may see and queue a request's validations: the same rule as for the request itself
+(its REQUESTOR owner, APPROVERs, ADMINs; services see every request)."""
+
+from __future__ import annotations
+
+from tagen.requests.v1 import requests_pb2 as requests_pb
+
+from services.kernel.call_context import Principal
+from services.kernel.enums import UserRoleEnum
+from services.kernel.errors import PermissionDenied
+
+SEE_ALL = frozenset({UserRoleEnum.APPROVER, UserRoleEnum.ADMIN})
+
+
+def require_reader(principal: Principal, request: requests_pb.Request) -> None:
+    if principal.is_service or principal.has_any(SEE_ALL):
+        return
+    if principal.user_id is not None and str(principal.user_id) == request.created_by:
+        return
+    raise PermissionDenied("only the request's owner, APPROVERs and ADMINs may see its validations")

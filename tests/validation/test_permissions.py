@@ -1,0 +1,62 @@
+"""The permission matrix of ValidationService: as for the request (its REQUESTOR owner,
+APPROVERs, ADMINs, services). Others get PERMISSION_DENIED, a call without a token
+UNAUTHENTICATED."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+import pytest
+from tagen.validation.v1 import validation_pb2 as pb
+
+from services.requests.enums import RequestStatus
+from services.validation.access import ACCESS
+from tests.requests.conftest import make_request
+from tests.validation.conftest import make_revision, make_run
+
+CALLERS = ["owner", "other", "approver", "admin", "km", "service", "nobody"]
+ALLOWED = {"owner", "approver", "admin", "service"}
+
+Call = Callable[[Any, Any, dict[str, str]], Awaitable[Any]]
+
+CASES: dict[str, Call] = {
+    "QueueValidation": lambda rpc, md, x: rpc.QueueValidation(
+        pb.QueueValidationRequest(request_id=x["request"], ta_revision_id=x["revision"]),
+        metadata=md,
+    ),
+    "ListValidations": lambda rpc, md, x: rpc.ListValidations(
+        pb.ListValidationsRequest(request_id=x["request"]), metadata=md
+    ),
+    "GetValidation": lambda rpc, md, x: rpc.GetValidation(
+        pb.GetValidationRequest(run_id=x["run"]), metadata=md
+    ),
+}
+
+
+def test_every_rpc_is_in_the_matrix_and_the_access_table() -> None:
+    service = pb.DESCRIPTOR.services_by_name["ValidationService"]
+    names = {m.name for m in service.methods}
+    assert names == set(CASES)
+    assert {key.rsplit("/", 1)[1] for key in ACCESS} == names
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("name", list(CASES))
+async def test_matrix(rpc, cast, clean, name: str, caller: str) -> None:
+    request = await make_request(clean, cast.owner.user_id, RequestStatus.APPROVED)
+    revision = await make_revision(clean, request.id)
+    run = await make_run(clean, request.id, ta_revision_id=revision.id)
+    ids = {"request": str(request.id), "revision": str(revision.id), "run": str(run.id)}
+    who = getattr(cast, caller)
+    if caller in ALLOWED:
+        reply = await CASES[name](rpc, who.md, ids)
+        assert reply.ByteSize() > 0
+        return
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await CASES[name](rpc, who.md, ids)
+    expected = (
+        grpc.StatusCode.UNAUTHENTICATED if caller == "nobody" else grpc.StatusCode.PERMISSION_DENIED
+    )
+    assert err.value.code() == expected, err.value.details()
