@@ -70,3 +70,12 @@ def test_grpc_probes_and_ports_agree(context: str) -> None:
     assert container["readinessProbe"]["grpc"]["port"] == port
     config = documents(K8S / "base" / "config.yaml")[0]["data"]
     assert config[f"{context.upper()}_ADDRESS"] == f"tagen-{context}:{port}"
+
+
+@pytest.mark.parametrize("context", ["requests", "validation", "knowledge"])
+def test_object_storage_users_get_the_s3_credentials(context: str) -> None:
+    deployment = next(
+        d for d in documents(K8S / "base" / f"{context}.yaml") if d["kind"] == "Deployment"
+    )
+    sources = deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"]
+    assert {"secretRef": {"name": "tagen-s3", "optional": True}} in sources
