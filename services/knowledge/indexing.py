@@ -38,12 +38,13 @@ INDEX_NAME = "postgres-fts"
 
 @dataclass
 class IndexRun:
-    """What one run did: documents with chunks, documents without text, and whether it
-    stopped early because storage was unavailable."""
+    """What one run did: documents with chunks, documents without text, whether it stopped
+    early because storage was unavailable, or because it reached its batch size."""
 
     indexed: list[uuid.UUID] = field(default_factory=list)
     without_text: list[uuid.UUID] = field(default_factory=list)
     storage_unavailable: bool = False
+    more_waiting: bool = False
 
 
 class DocumentIndexer:
@@ -69,7 +70,8 @@ class DocumentIndexer:
                 await self._give_up(tried[-1], exc, run)
                 continue
             if not done:
-                break
+                return run
+        run.more_waiting = not run.storage_unavailable
         return run
 
     async def _index_next(self, tried: list[uuid.UUID], run: IndexRun) -> bool:
@@ -131,7 +133,8 @@ class DocumentIndexer:
         while True:
             wakeup.clear()
             try:
-                await self.run_once()
+                if (await self.run_once()).more_waiting:
+                    continue
             except asyncio.CancelledError:
                 raise
             except Exception:

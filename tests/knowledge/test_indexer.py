@@ -192,3 +192,12 @@ def test_chunking_bounds_overlap_and_normalization() -> None:
     assert len(split_into_chunks(words, size=100, overlap=10, max_chunks=3)) == 3
     with pytest.raises(ValueError):
         split_into_chunks(words, size=100, overlap=60)
+
+
+async def test_a_run_stops_at_its_batch_size_and_says_more_is_waiting(rpc, cast, clean, deps):
+    for n in range(3):
+        await upload(rpc, cast.km, PARAGRAPH.encode(), title=f"d{n}")
+    first = await DocumentIndexer(deps, max_documents=2).run_once()
+    assert len(first.indexed) == 2 and first.more_waiting
+    second = await DocumentIndexer(deps, max_documents=2).run_once()
+    assert len(second.indexed) == 1 and not second.more_waiting

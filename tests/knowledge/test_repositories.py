@@ -5,6 +5,7 @@ a transaction that is rolled back."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,13 +15,17 @@ from services.knowledge.models import KnowledgeDocument
 from services.knowledge.repositories import KnowledgeChunkRepository, KnowledgeDocumentRepository
 
 UPLOADER = uuid.uuid4()
+_clock = datetime(2030, 1, 1, tzinfo=UTC)
 
 
 async def add(
     docs: KnowledgeDocumentRepository, title: str, document_type: str = "markdown", **values: Any
 ) -> KnowledgeDocument:
+    global _clock
+    _clock += timedelta(seconds=1)  # one transaction: now() would be the same for every row
     return await docs.create(
         {
+            "created_at": _clock,
             "title": title,
             "document_type": document_type,
             "storage_key": f"knowledge/{uuid.uuid4()}",

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 
 from services.kernel.repository import BaseRepository, check_page
@@ -60,11 +60,11 @@ class KnowledgeDocumentRepository(BaseRepository[KnowledgeDocument]):
 
     async def merge_metadata(self, doc_id: uuid.UUID, values: Mapping[str, Any]) -> None:
         """Add or replace keys of the document's metadata object (other keys stay)."""
-        current = func.coalesce(KnowledgeDocument.document_metadata, func.cast({}, JSONB))
+        current = func.coalesce(KnowledgeDocument.document_metadata, literal({}, JSONB))
         await self.session.execute(
             update(KnowledgeDocument)
             .where(KnowledgeDocument.id == doc_id)
-            .values(document_metadata=current.op("||")(func.cast(dict(values), JSONB)))
+            .values(document_metadata=current.op("||")(literal(dict(values), JSONB)))
             .execution_options(synchronize_session="fetch")
         )
 
