@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     validation_appinspect_timeout_seconds: float = Field(default=600.0, gt=0, le=86400)
     max_debug_bundle_size_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
 
+    # --- knowledge context: document uploads and the full-text indexer ---
+    max_knowledge_document_size_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
+    knowledge_indexer_enabled: bool = True
+    knowledge_index_interval_seconds: float = Field(default=10.0, gt=0, le=86400)
+
     def address_of(self, context: str) -> str:
         """Where the gRPC service of `context` listens."""
         explicit: str = getattr(self, f"{context}_address")

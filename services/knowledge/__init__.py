@@ -1,0 +1,1 @@
+"""The knowledge context: documents, their full-text indexing, and search."""

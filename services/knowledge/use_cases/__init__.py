@@ -1,0 +1,1 @@
+"""Knowledge use cases: one unit of work each."""
