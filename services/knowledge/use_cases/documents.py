@@ -11,12 +11,13 @@ from services.kernel.enums import AuditAction
 from services.kernel.errors import NotFound
 from services.kernel.file_streams import check_content_type, clean_filename, require_data
 from services.kernel.storage import normalize_sha256
+from services.kernel.storage.ownership import owned_by_row
 from services.kernel.validation import Page, optional_text, require_text
 from services.knowledge.document_types import DEFAULT_CONTENT_TYPES, parse_document_type
 from services.knowledge.models import DocumentType, KnowledgeDocument
 from services.knowledge.repositories import KnowledgeChunkRepository, KnowledgeDocumentRepository
 from services.knowledge.use_cases.deps import KnowledgeDeps
-from services.knowledge.use_cases.uploads import document_key, owned_by_row
+from services.knowledge.use_cases.uploads import document_key
 
 ENTITY = "knowledge_document"
 MAX_TITLE_LENGTH = 255

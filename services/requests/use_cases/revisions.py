@@ -14,6 +14,7 @@ from services.kernel.enums import AuditAction
 from services.kernel.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.kernel.file_streams import check_content_type, clean_filename, require_data
 from services.kernel.storage import StoredObject, normalize_sha256
+from services.kernel.storage.ownership import discard, owned_by_row
 from services.requests import lifecycle
 from services.requests.bundles import inspect_bundle
 from services.requests.enums import TARevisionType
@@ -23,7 +24,7 @@ from services.requests.use_cases import rules
 from services.requests.use_cases.deps import RequestsDeps
 from services.requests.use_cases.downloads import Download
 from services.requests.use_cases.samples import UploadInfo
-from services.requests.use_cases.uploads import discard, object_key, owned_by_row
+from services.requests.use_cases.uploads import object_key
 
 BUNDLE_TYPE = "application/gzip"
 _SLUG = re.compile(r"[^A-Za-z0-9_-]+")

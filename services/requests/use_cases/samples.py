@@ -13,13 +13,14 @@ from services.kernel.enums import AuditAction
 from services.kernel.errors import NotFound
 from services.kernel.file_streams import check_content_type, clean_filename, require_data
 from services.kernel.storage import normalize_sha256
+from services.kernel.storage.ownership import owned_by_row
 from services.requests import lifecycle
 from services.requests.models import LogSample
 from services.requests.repositories import LogSampleRepository, RequestRepository
 from services.requests.use_cases import rules
 from services.requests.use_cases.deps import RequestsDeps
 from services.requests.use_cases.downloads import Download, opened
-from services.requests.use_cases.uploads import PreviewTap, object_key, owned_by_row
+from services.requests.use_cases.uploads import PreviewTap, object_key
 
 DEFAULT_SAMPLE_TYPE = "text/plain"
 

@@ -3,13 +3,10 @@ row cannot be written: no row ever claims an object that does not exist."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-
-from services.kernel.storage import ObjectStorage, StoredObject
 
 log = logging.getLogger(__name__)
 
@@ -42,21 +39,3 @@ class PreviewTap:
         if len(self.head) >= self.limit and 1 < len(kept) <= lines:
             kept = kept[:-1]  # the last line was cut at the byte limit
         return "\n".join(kept[:lines])
-
-
-async def discard(storage: ObjectStorage, stored: StoredObject) -> None:
-    """Best-effort removal of an object whose row was not written."""
-    try:
-        await storage.delete(stored.key, bucket=stored.bucket)
-    except Exception:
-        log.exception("could not remove orphan object %s/%s", stored.bucket, stored.key)
-
-
-@contextlib.asynccontextmanager
-async def owned_by_row(storage: ObjectStorage, stored: StoredObject) -> AsyncIterator[None]:
-    """Run the block that writes the row; if it fails (or is cancelled) remove the object."""
-    try:
-        yield
-    except BaseException:
-        await discard(storage, stored)
-        raise
