@@ -93,11 +93,12 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def single_statement(self) -> AsyncIterator[AsyncSession]:
-        """A session for a use case that writes with exactly one statement: PostgreSQL makes
-        that statement atomic by itself, so no BEGIN/COMMIT round trips are spent on it."""
-        async with self.readers() as session:
-            yield session
+    async def single_statement(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection in autocommit for a use case that writes with exactly one
+        statement: PostgreSQL makes that statement atomic by itself, so no BEGIN/COMMIT
+        round trips (and no ORM session) are spent on it."""
+        async with self.autocommit_engine.connect() as connection:
+            yield connection
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[AsyncConnection]:
