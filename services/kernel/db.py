@@ -7,14 +7,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import asyncpg
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import greenlet_spawn
 
 from services.kernel.settings import Settings
 
@@ -93,18 +94,38 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def single_statement(self) -> AsyncIterator[AsyncConnection]:
-        """A Core connection in autocommit for a use case that writes with exactly one
-        statement: PostgreSQL makes that statement atomic by itself, so no BEGIN/COMMIT
-        round trips (and no ORM session) are spent on it."""
-        async with self.autocommit_engine.connect() as connection:
+    async def single_statement(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection for a use case that writes with exactly one statement (a DriverQuery):
+        PostgreSQL makes that statement atomic by itself, so no BEGIN/COMMIT round trips
+        (and no ORM session) are spent on it."""
+        async with self._driver() as connection:
             yield connection
 
     @asynccontextmanager
-    async def reader(self) -> AsyncIterator[AsyncConnection]:
-        """A Core connection in autocommit for hot single-statement reads (no ORM session)."""
-        async with self.autocommit_engine.connect() as connection:
+    async def reader(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection for hot single-statement reads (a DriverQuery; no ORM session)."""
+        async with self._driver() as connection:
             yield connection
+
+    @asynccontextmanager
+    async def _driver(self) -> AsyncIterator[asyncpg.Connection]:
+        """The asyncpg connection of a pooled connection, borrowed from the engine's pool and
+        given back to it. Nothing opens a transaction on it, so each statement runs in
+        autocommit. One greenlet switch for the check-out instead of an AsyncConnection's
+        three and its shielded close task: the hot paths pay for the pool, not the wrappers."""
+        pooled = await greenlet_spawn(self.engine.sync_engine.raw_connection)
+        try:
+            driver = pooled.driver_connection
+            assert driver is not None
+            yield driver
+        except asyncpg.PostgresError:
+            raise  # the statement failed; the connection is fine
+        except BaseException:
+            # Cancelled mid-statement or the connection broke: do not reuse it.
+            pooled.invalidate()
+            raise
+        finally:
+            pooled.close()
 
     async def dispose(self) -> None:
         await dispose_engine(self.engine)

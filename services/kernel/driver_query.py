@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import asyncpg
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
@@ -48,12 +49,17 @@ class DriverQuery:
             )
         ]
 
-    async def fetch_one(self, connection: AsyncConnection, **values: Any) -> dict[str, Any] | None:
-        """The one row (column key -> result-processed value), or None."""
-        raw = await connection.get_raw_connection()
-        driver = raw.driver_connection
-        assert driver is not None
-        record = await driver.fetchrow(self.sql, *self.arguments(values))
+    async def fetch_one(
+        self, connection: asyncpg.Connection | AsyncConnection, **values: Any
+    ) -> dict[str, Any] | None:
+        """The one row (column key -> result-processed value), or None. `connection` is a
+        driver connection (Database.reader / single_statement) or a SQLAlchemy one (its
+        transaction, e.g. a unit of work's)."""
+        if isinstance(connection, AsyncConnection):
+            raw = await connection.get_raw_connection()
+            connection = raw.driver_connection
+            assert connection is not None
+        record = await connection.fetchrow(self.sql, *self.arguments(values))
         if record is None:
             return None
         return {

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Select, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import selectinload
@@ -69,7 +70,7 @@ _INSERT_WITH_EVENT = DriverQuery(_insert_with_event())
 class RequestWrites:
     """The hot write of requests on a Core connection: one compiled statement, no ORM session."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: asyncpg.Connection | AsyncConnection) -> None:
         self.connection = connection
 
     async def create_with_audit_event(
