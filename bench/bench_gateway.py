@@ -315,7 +315,12 @@ def main() -> int:
         url = database(stack)
         upgrade_all(url, ["identity"])
         keys = generate_key_material()
-        values = {"database_url": url, "grpc_host": "127.0.0.1", "database_pool_size": 10, "database_max_overflow": 0}
+        values = {
+            "database_url": url,
+            "grpc_host": "127.0.0.1",
+            "database_pool_size": 10,
+            "database_max_overflow": 0,
+        }
         user_id, token = asyncio.run(make_user(values, keys))
 
         echo, echo_port = start_echo()

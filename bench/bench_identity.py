@@ -36,7 +36,9 @@ def run_identity(url: str, keys: tuple[bytes, bytes, str], port: int, ready: mp.
     from services.kernel.tokens import KeyMaterial
 
     async def main() -> None:
-        settings = Settings(database_url=url, database_pool_size=10, database_max_overflow=0, grpc_host="127.0.0.1")
+        settings = Settings(
+            database_url=url, database_pool_size=10, database_max_overflow=0, grpc_host="127.0.0.1"
+        )
         runtime = Runtime.from_keys(settings, KeyMaterial(*keys))
         service = runtime.create_service("identity", port=port)
         await service.start()
