@@ -68,7 +68,7 @@ _INSERT_WITH_EVENT = DriverQuery(_insert_with_event())
 
 
 class RequestWrites:
-    """The hot write of requests on a Core connection: one compiled statement, no ORM session."""
+    """The hot write of requests on a driver connection: one compiled statement, no ORM session."""
 
     def __init__(self, connection: asyncpg.Connection | AsyncConnection) -> None:
         self.connection = connection
