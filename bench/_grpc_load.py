@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import multiprocessing.process
 import statistics
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 
 ECHO_METHOD = "/bench.Echo/Echo"
 
 
-async def serve_echo(port: int) -> grpc.aio.Server:
-    """A grpc.aio unary echo on raw bytes: the ceiling of what Python gRPC serves."""
+async def serve_echo(port: int = 0) -> tuple[grpc.aio.Server, int]:
+    """A grpc.aio unary echo on raw bytes: the ceiling of what Python gRPC serves.
+    Returns the started server and its port (0 picks a free one)."""
 
     async def echo(request: bytes, context: grpc.aio.ServicerContext) -> bytes:  # type: ignore[type-arg]
         return request
@@ -24,9 +28,35 @@ async def serve_echo(port: int) -> grpc.aio.Server:
     )
     server = grpc.aio.server()
     server.add_generic_rpc_handlers((handler,))
-    server.add_insecure_port(f"127.0.0.1:{port}")
+    bound = server.add_insecure_port(f"127.0.0.1:{port}")
     await server.start()
-    return server
+    return server, bound
+
+
+def run_echo(ready: Any, port: int = 0) -> None:
+    """Process target: the echo server on the event loop the services use (run_async, i.e.
+    uvloop), until SIGTERM; its port is sent through the pipe end `ready` once it serves."""
+    from services.cli.main import run_async
+    from services.kernel.server import wait_for_shutdown_signal
+
+    async def main() -> None:
+        server, bound = await serve_echo(port)
+        ready.send(bound)
+        await wait_for_shutdown_signal()
+        await server.stop(0)
+
+    run_async(main())
+
+
+def start_echo() -> tuple[multiprocessing.process.BaseProcess, int]:
+    """The echo server in a child process (spawned): (process, port)."""
+    context = multiprocessing.get_context("spawn")
+    parent, child = context.Pipe()
+    process = context.Process(target=run_echo, args=(child,), daemon=True)
+    process.start()
+    if not parent.poll(60):
+        raise RuntimeError("echo server did not start")
+    return process, int(parent.recv())
 
 
 @dataclass

@@ -32,7 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-ECHO_METHOD = "/bench.Echo/Echo"
+from bench._grpc_load import ECHO_METHOD, start_echo  # noqa: E402
+
 PAYLOAD = os.urandom(300)
 CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -46,27 +47,6 @@ async def _until_terminated() -> None:
     await wait_for_shutdown_signal()
 
 
-def echo_server(ready: Any) -> None:
-    async def main() -> None:
-        import grpc
-
-        async def echo(request: bytes, context: Any) -> bytes:
-            return request
-
-        server = grpc.aio.server()
-        handler = grpc.method_handlers_generic_handler(
-            "bench.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(echo)}
-        )
-        server.add_generic_rpc_handlers((handler,))
-        port = server.add_insecure_port("127.0.0.1:0")
-        await server.start()
-        ready.send(port)
-        await _until_terminated()
-        await server.stop(0)
-
-    asyncio.run(main())
-
-
 def _runtime(settings_values: dict[str, Any], keys: Any) -> Any:
     from services.kernel.runtime import Runtime
     from services.kernel.settings import Settings
@@ -75,15 +55,18 @@ def _runtime(settings_values: dict[str, Any], keys: Any) -> Any:
 
 
 def _run(main: Any, profile: str) -> None:
-    """asyncio.run(main()), under cProfile (written to `profile`) when a path is given."""
+    """run_async(main()) - the services' event loop (uvloop) - under cProfile (written to
+    `profile`) when a path is given."""
+    from services.cli.main import run_async
+
     if not profile:
-        asyncio.run(main())
+        run_async(main())
         return
     import cProfile
 
     profiler = cProfile.Profile()
     try:
-        profiler.runcall(asyncio.run, main())
+        profiler.runcall(run_async, main())
     finally:
         profiler.dump_stats(profile)
 
@@ -332,10 +315,15 @@ def main() -> int:
         url = database(stack)
         upgrade_all(url, ["identity"])
         keys = generate_key_material()
-        values = {"database_url": url, "grpc_host": "127.0.0.1", "database_pool_size": 20}
+        values = {
+            "database_url": url,
+            "grpc_host": "127.0.0.1",
+            "database_pool_size": 10,
+            "database_max_overflow": 0,
+        }
         user_id, token = asyncio.run(make_user(values, keys))
 
-        echo, echo_port = start(echo_server)
+        echo, echo_port = start_echo()
         profiles = Path(options.profile) if options.profile else None
         if profiles:
             profiles.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._grpc_load import ECHO_METHOD, closed_loop, serve_echo
+from bench._grpc_load import ECHO_METHOD, closed_loop, start_echo
 from services.cli.main import run_async
 
 
@@ -30,22 +30,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def run_echo(port: int, ready: mp.Event) -> None:  # type: ignore[valid-type]
-    async def main() -> None:
-        server = await serve_echo(port)
-        ready.set()  # type: ignore[attr-defined]
-        await server.wait_for_termination()
-
-    run_async(main())
-
-
 def run_identity(url: str, keys: tuple[bytes, bytes, str], port: int, ready: mp.Event) -> None:  # type: ignore[valid-type]
     from services.kernel.runtime import Runtime
     from services.kernel.settings import Settings
     from services.kernel.tokens import KeyMaterial
 
     async def main() -> None:
-        settings = Settings(database_url=url, database_pool_size=20, grpc_host="127.0.0.1")
+        settings = Settings(
+            database_url=url, database_pool_size=10, database_max_overflow=0, grpc_host="127.0.0.1"
+        )
         runtime = Runtime.from_keys(settings, KeyMaterial(*keys))
         service = runtime.create_service("identity", port=port)
         await service.start()
@@ -132,10 +125,11 @@ def main() -> None:
             user_id, "bench", [UserRoleEnum.ADMIN]
         )
         ctx = mp.get_context("spawn")
-        echo_ready, identity_ready = ctx.Event(), ctx.Event()
-        echo_port, identity_port = free_port(), free_port()
+        identity_ready = ctx.Event()
+        identity_port = free_port()
+        echo, echo_port = start_echo()
         procs = [
-            ctx.Process(target=run_echo, args=(echo_port, echo_ready), daemon=True),
+            echo,
             ctx.Process(
                 target=run_identity,
                 args=(
@@ -147,9 +141,7 @@ def main() -> None:
                 daemon=True,
             ),
         ]
-        for p in procs:
-            p.start()
-        echo_ready.wait(30)
+        procs[1].start()
         identity_ready.wait(30)
         try:
             asyncio.run(

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -20,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from _grpc_load import start_echo
 from requests_support import (
     cpu_seconds,
     migrated_database,
@@ -61,16 +60,14 @@ async def measure(call: Callable[[], Awaitable[object]], seconds: float) -> floa
 
 @contextlib.contextmanager
 def echo_server() -> Iterator[tuple[str, int]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    script = str(Path(__file__).with_name("echo_server.py"))
-    child = subprocess.Popen([sys.executable, script, str(port)])
+    """The shared bare echo (bench/_grpc_load.py) in a child process, on uvloop like the
+    requests service: (address, pid)."""
+    process, port = start_echo()
     try:
-        yield f"127.0.0.1:{port}", child.pid
+        yield f"127.0.0.1:{port}", process.pid or 0
     finally:
-        child.terminate()
-        child.wait(10)
+        process.terminate()
+        process.join(10)
 
 
 class CpuMeter:

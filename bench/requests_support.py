@@ -73,6 +73,10 @@ def requests_server(url: str, scratch: Path, **env: str) -> Iterator[tuple[str, 
         "DATA_DIR": str(scratch / "data"),
         "REQUESTS_PORT": str(port),
         "IDENTITY_ADDRESS": "127.0.0.1:9",
+        # 10 steady connections: overflow connections beyond the pool are closed on return
+        # and reopened under load (a PostgreSQL backend fork and type introspection each).
+        "DATABASE_POOL_SIZE": "10",
+        "DATABASE_MAX_OVERFLOW": "0",
         **env,
     }
     tagen = Path(sys.executable).with_name("tagen")

@@ -78,11 +78,15 @@ def _no_constants(name: str) -> object:
     raise ValueError(f"{name} is not JSON")  # Python reads NaN and Infinity; PostgreSQL does not
 
 
+#: One decoder for every event (json.loads with options builds a new one per call).
+_JSON = json.JSONDecoder(parse_constant=_no_constants)
+
+
 def _details(value: str) -> str | None:
     if not value:
         return None
     try:
-        parsed = json.loads(value, parse_constant=_no_constants)
+        parsed = _JSON.decode(value)
     except ValueError:
         raise _BadEvent("details_json", "is not valid JSON") from None
     except RecursionError:
@@ -94,16 +98,26 @@ def _details(value: str) -> str | None:
     return value
 
 
-def _occurred(event: pb.AuditEvent, now: datetime) -> datetime:
+def _occurred(
+    event: pb.AuditEvent, now: datetime, seen: dict[tuple[int, int], datetime]
+) -> datetime:
+    """The event's time; `seen` holds the times already converted in this batch (the events
+    of one transaction share their time)."""
     if not event.HasField("occurred_at"):
         return now
-    seconds, nanos = event.occurred_at.seconds, event.occurred_at.nanos
+    occurred_at = event.occurred_at
+    key = (occurred_at.seconds, occurred_at.nanos)
+    known = seen.get(key)
+    if known is not None:
+        return known
+    seconds, nanos = key
     if not (_MIN_SECONDS <= seconds <= _MAX_SECONDS and 0 <= nanos < 1_000_000_000):
         raise _BadEvent("occurred_at", "is not a valid timestamp")
-    return _EPOCH + timedelta(microseconds=seconds * 1_000_000 + nanos // 1000)
+    seen[key] = value = _EPOCH + timedelta(microseconds=seconds * 1_000_000 + nanos // 1000)
+    return value
 
 
-def _row(event: pb.AuditEvent, now: datetime) -> EventRow:
+def _row(event: pb.AuditEvent, now: datetime, seen: dict[tuple[int, int], datetime]) -> EventRow:
     event_id = event.event_id
     if not event_id:
         raise _BadEvent("event_id", "is required")
@@ -125,7 +139,7 @@ def _row(event: pb.AuditEvent, now: datetime) -> EventRow:
         _text("ip_address", event.ip_address, IP_ADDRESS_MAX),
         _text("user_agent", event.user_agent, USER_AGENT_MAX),
         _uuid("correlation_id", event.correlation_id),
-        _occurred(event, now),
+        _occurred(event, now, seen),
     )
 
 
@@ -139,9 +153,10 @@ def check_events(events: Sequence[pb.AuditEvent], *, now: datetime | None = None
     received = now or datetime.now(UTC)
     rows: list[EventRow] = []
     append = rows.append
+    seen: dict[tuple[int, int], datetime] = {}
     for index, event in enumerate(events):
         try:
-            append(_row(event, received))
+            append(_row(event, received, seen))
         except _BadEvent as bad:
             named = f" (event_id {event.event_id[:64]})" if event.event_id else ""
             raise InvalidArgument(f"events[{index}].{bad.name}", bad.reason + named) from None

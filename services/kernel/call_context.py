@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from services.kernel.enums import UserRoleEnum
@@ -25,7 +26,7 @@ class Principal:
     def is_service(self) -> bool:
         return self.kind == "service"
 
-    @property
+    @cached_property
     def user_id(self) -> uuid.UUID | None:
         """The user's id, or None for a service identity."""
         return uuid.UUID(self.subject) if self.kind == "user" else None

@@ -49,17 +49,25 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, verifier: TokenVerifier, access_table: Mapping[str, Access]) -> None:
         self._verifier = verifier
         self._access = dict(access_table)
+        #: method -> (the server's handler, the handler to run); a server's handlers do not
+        #: change once it serves, so each method's handler is wrapped once, not on every call.
+        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
         details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
-        handler = await continuation(details)
         method: str = details.method  # type: ignore[attr-defined]
+        handler = await continuation(details)
         if handler is None or method.startswith(OPEN_SERVICES):
             return handler
-        return _wrap(handler, lambda ctx: self._enter(ctx, method))
+        cached = self._wrapped.get(method)
+        if cached is not None and cached[0] is handler:
+            return cached[1]
+        wrapped = _wrap(handler, lambda ctx: self._enter(ctx, method))
+        self._wrapped[method] = (handler, wrapped)
+        return wrapped
 
     def _enter(self, context: grpc.aio.ServicerContext[Any, Any], method: str) -> CallContext:
         metadata = dict(context.invocation_metadata() or ())

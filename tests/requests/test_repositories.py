@@ -18,6 +18,7 @@ from services.requests.models import AuditOutbox, LogSample, Request, TARevision
 from services.requests.repositories import (
     LogSampleRepository,
     RequestRepository,
+    RequestWrites,
     TARevisionRepository,
 )
 
@@ -95,8 +96,9 @@ async def test_create_with_audit_event_writes_both_in_one_statement(db: AsyncSes
     event = AuditRecorder(AuditOutbox).event_values(
         AuditAction.CREATE, "request", values["id"], {"new_status": "NEW"}, user_id=owner
     )
-    created = await RequestRepository(db).create_with_audit_event(values, event)
+    created = await RequestWrites(await db.connection()).create_with_audit_event(values, event)
     assert created.id == values["id"] and created.request_metadata == {"k": [1, 2]}
+    assert created.status is RequestStatus.NEW and created.created_by == owner
     assert created.created_at is not None and created.cim_required is False
     stored = await RequestRepository(db).get_by_id(values["id"])
     assert stored is not None and stored.status is RequestStatus.NEW

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import selectinload
@@ -52,7 +53,7 @@ _VIEW = DriverQuery(_view_statement().where(User.id == bindparam("user_id")))
 class UserQueries:
     """Read side of users on a Core connection: one round trip, no ORM objects (hot path)."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: asyncpg.Connection | AsyncConnection) -> None:
         self.connection = connection
 
     async def get_view(self, user_id: uuid.UUID) -> UserView | None:

@@ -1,7 +1,7 @@
 """Requests repositories: they flush, never commit."""
 
 from services.requests.repositories.log_samples import LogSampleRepository
-from services.requests.repositories.requests import RequestRepository
+from services.requests.repositories.requests import RequestRepository, RequestWrites
 from services.requests.repositories.ta_revisions import TARevisionRepository
 
-__all__ = ["LogSampleRepository", "RequestRepository", "TARevisionRepository"]
+__all__ = ["LogSampleRepository", "RequestRepository", "RequestWrites", "TARevisionRepository"]

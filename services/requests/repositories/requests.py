@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from functools import cache
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Select, bindparam, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import selectinload
 
+from services.kernel.driver_query import DriverQuery
 from services.kernel.repository import BaseRepository, check_page
 from services.requests import lifecycle
 from services.requests.enums import RequestStatus
@@ -44,9 +46,8 @@ _EVENT_COLUMNS = (
 )
 
 
-@cache
 def _insert_with_event() -> Select[Any]:
-    """INSERT the request and its audit event in one statement (built and compiled once)."""
+    """INSERT the request and its audit event in one statement."""
     requests, events = Request.__table__, AuditOutbox.__table__
     new_request = (
         insert(requests)
@@ -63,26 +64,32 @@ def _insert_with_event() -> Select[Any]:
     return select(new_request).add_cte(new_event)
 
 
-class RequestRepository(BaseRepository[Request]):
-    model = Request
+_INSERT_WITH_EVENT = DriverQuery(_insert_with_event())
+
+
+class RequestWrites:
+    """The hot write of requests on a driver connection: one compiled statement, no ORM session."""
+
+    def __init__(self, connection: asyncpg.Connection | AsyncConnection) -> None:
+        self.connection = connection
 
     async def create_with_audit_event(
         self, values: Mapping[str, Any], event: Mapping[str, Any]
     ) -> Request:
         """Insert a new request and its outbox event in one round trip (the hot path of
-        CreateRequest). `values` uses attribute names; the result is not in the session."""
+        CreateRequest). `values` uses attribute names; the result is a detached Request."""
         params = {f"e_{name}": event.get(name) for name in _EVENT_COLUMNS}
         for name in _CREATED_COLUMNS:
             attribute = "request_metadata" if name == "metadata" else name
             params[f"r_{name}"] = values.get(attribute)
-        connection = await self.session.connection()
-        row = (await connection.execute(_insert_with_event(), params)).one()
-        return Request(
-            **{
-                ("request_metadata" if key == "metadata" else key): value
-                for key, value in row._mapping.items()
-            }
-        )
+        row = await _INSERT_WITH_EVENT.fetch_one(self.connection, **params)
+        assert row is not None
+        row["request_metadata"] = row.pop("metadata")
+        return Request(**row)
+
+
+class RequestRepository(BaseRepository[Request]):
+    model = Request
 
     async def lock(self, request_id: uuid.UUID) -> Request | None:
         """The request, its row locked until the transaction ends (SELECT ... FOR UPDATE)."""

@@ -13,7 +13,7 @@ from services.kernel.validation import Page
 from services.requests import lifecycle
 from services.requests.enums import RequestStatus
 from services.requests.models import Request
-from services.requests.repositories import RequestRepository
+from services.requests.repositories import RequestRepository, RequestWrites
 from services.requests.use_cases import rules
 from services.requests.use_cases.deps import RequestsDeps
 
@@ -54,8 +54,8 @@ class RequestUseCases:
             {"source_system": values["source_system"], "new_status": RequestStatus.NEW.value},
         )
         # The request and its audit event are one INSERT statement: atomic on its own.
-        async with self.deps.db.single_statement() as session:
-            return await RequestRepository(session).create_with_audit_event(values, event)
+        async with self.deps.db.single_statement() as connection:
+            return await RequestWrites(connection).create_with_audit_event(values, event)
 
     async def list(self, status: RequestStatus | None, query: str, page: Page) -> list[Request]:
         principal = require_principal()
