@@ -114,6 +114,26 @@ class TokenFactory:
     def service(self, name: str = "requests") -> str:
         return self.runtime.service_identity(name).token()
 
+    def caller(self, *roles: UserRoleEnum) -> Caller:
+        """A fresh user (who need not exist in identity: tokens are verified locally)."""
+        user_id = uuid.uuid4()
+        return Caller(user_id, self.user(user_id, *roles))
+
+    def service_caller(self, name: str) -> Caller:
+        return Caller(None, self.service(name))
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A test identity: its user id (None for services) and its call metadata."""
+
+    user_id: uuid.UUID | None
+    token: str | None
+
+    @property
+    def md(self) -> tuple[tuple[str, str], ...]:
+        return bearer(self.token) if self.token else ()
+
 
 @pytest.fixture(scope="session")
 def tokens(keys: KeyMaterial, settings: Settings, runtime: Runtime) -> TokenFactory:

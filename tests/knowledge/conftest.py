@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -27,7 +26,7 @@ from services.knowledge import app
 from services.knowledge.indexing import DocumentIndexer
 from services.knowledge.models import AuditOutbox, KnowledgeDocument
 from services.knowledge.use_cases.deps import KnowledgeDeps
-from tests.conftest import TokenFactory, bearer
+from tests.conftest import Caller, TokenFactory
 from tests.kernel.s3_server import moto_storage, shared_moto_endpoint
 
 SMALL_LIMIT = 256 * 1024
@@ -134,18 +133,6 @@ def stored_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file() and ".incoming" not in p.parts)
 
 
-@dataclass(frozen=True)
-class Caller:
-    """A test identity: its user id (None for services) and its call metadata."""
-
-    user_id: uuid.UUID | None
-    token: str | None
-
-    @property
-    def md(self) -> tuple[tuple[str, str], ...]:
-        return bearer(self.token) if self.token else ()
-
-
 class Cast:
     """The callers of the permission matrix and the usual tests."""
 
@@ -155,12 +142,11 @@ class Cast:
         self.approver = self.user(UserRoleEnum.APPROVER)
         self.admin = self.user(UserRoleEnum.ADMIN)
         self.km = self.user(UserRoleEnum.KNOWLEDGE_MANAGER)
-        self.service = Caller(None, tokens.service("requests"))
+        self.service = tokens.service_caller("requests")
         self.nobody = Caller(None, None)
 
     def user(self, *roles: UserRoleEnum) -> Caller:
-        user_id = uuid.uuid4()
-        return Caller(user_id, self.tokens.user(user_id, *roles))
+        return self.tokens.caller(*roles)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -25,7 +24,7 @@ from services.requests.enums import RequestStatus
 from services.requests.models import AuditOutbox, Request
 from services.requests.repositories import RequestRepository
 from services.requests.use_cases.deps import RequestsDeps
-from tests.conftest import TokenFactory, bearer
+from tests.conftest import Caller, TokenFactory
 from tests.kernel.s3_server import moto_storage, shared_moto_endpoint
 
 SMALL_LIMIT = 256 * 1024
@@ -143,18 +142,6 @@ def deps(requests_runtime: Runtime, database: Database, tmp_path: Path) -> Reque
     return app.build_deps(requests_runtime, database, storage)
 
 
-@dataclass(frozen=True)
-class Caller:
-    """A test identity: its user id (None for services) and its call metadata."""
-
-    user_id: uuid.UUID | None
-    token: str | None
-
-    @property
-    def md(self) -> tuple[tuple[str, str], ...]:
-        return bearer(self.token) if self.token else ()
-
-
 class Cast:
     """The callers of the permission matrix and the usual tests."""
 
@@ -166,12 +153,11 @@ class Cast:
         self.approver2 = self.user(UserRoleEnum.APPROVER)
         self.admin = self.user(UserRoleEnum.ADMIN)
         self.km = self.user(UserRoleEnum.KNOWLEDGE_MANAGER)
-        self.service = Caller(None, tokens.service("validation"))
+        self.service = tokens.service_caller("validation")
         self.nobody = Caller(None, None)
 
     def user(self, *roles: UserRoleEnum) -> Caller:
-        user_id = uuid.uuid4()
-        return Caller(user_id, self.tokens.user(user_id, *roles))
+        return self.tokens.caller(*roles)
 
 
 @pytest.fixture
