@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import os
 import tempfile
+import uuid
 from collections.abc import Iterator
 
 import asyncpg
@@ -71,7 +72,7 @@ def test_database() -> Iterator[str]:
 def scratch_database(url: str) -> Iterator[str]:
     """A new empty database on the same server, dropped afterwards (migration tests)."""
     server = sa.make_url(url)
-    name = f"tagen_scratch_{os.getpid()}_{id(server) % 100000}"
+    name = f"tagen_scratch_{uuid.uuid4().hex[:12]}"
     plain = server.set(drivername="postgresql").render_as_string(hide_password=False)
 
     async def run(sql: str) -> None:

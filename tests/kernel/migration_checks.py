@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import asyncpg
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.kernel import migrations
@@ -44,22 +46,35 @@ def schema_differences(url: str, metadata: MetaData) -> list[Any]:
     return asyncio.run(diff())
 
 
-def table_names(url: str, schema: str) -> set[str]:
-    async def names() -> set[str]:
-        engine = create_async_engine(url)
-        try:
-            async with engine.connect() as conn:
-                rows = await conn.execute(
-                    text(
-                        "SELECT table_name FROM information_schema.tables WHERE table_schema = :s"
-                    ),
-                    {"s": schema},
-                )
-                return {r[0] for r in rows}
-        finally:
-            await engine.dispose()
+def _rows(url: str, sql: str, schema: str) -> list[asyncpg.Record]:
+    plain = sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
-    return asyncio.run(names())
+    async def fetch() -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(plain)
+        try:
+            return list(await conn.fetch(sql, schema))
+        finally:
+            await conn.close()
+
+    return asyncio.run(fetch())
+
+
+def table_names(url: str, schema: str) -> set[str]:
+    sql = "SELECT table_name FROM information_schema.tables WHERE table_schema = $1"
+    return {r["table_name"] for r in _rows(url, sql, schema)}
+
+
+def enum_type_names(url: str, schema: str) -> set[str]:
+    sql = (
+        "SELECT typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+        "WHERE n.nspname = $1 AND t.typtype = 'e'"
+    )
+    return {r["typname"] for r in _rows(url, sql, schema)}
+
+
+def index_definitions(url: str, schema: str) -> dict[str, str]:
+    sql = "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1"
+    return {r["indexname"]: r["indexdef"] for r in _rows(url, sql, schema)}
 
 
 def check_round_trip(url: str, context: str, metadata: MetaData) -> None:

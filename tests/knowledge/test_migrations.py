@@ -3,53 +3,29 @@ models (alembic compare_metadata finds no difference), on an empty database of i
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections.abc import Iterator
 
-import asyncpg
 import pytest
-import sqlalchemy as sa
 
 from services.kernel import migrations
 from services.knowledge.models import SCHEMA, KnowledgeBase
-from tests.kernel.migration_checks import schema_differences, table_names
+from tests.database import scratch_database
+from tests.kernel.migration_checks import index_definitions, schema_differences, table_names
 
 EXPECTED = {"knowledge_documents", "knowledge_chunks", "audit_outbox", "alembic_version"}
 
 
-def _admin_url(url: str) -> str:
-    return sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="module")
 def scratch_url(database_url: str) -> Iterator[str]:
-    name = f"knowledge_scratch_{uuid.uuid4().hex[:8]}"
-
-    async def run(sql: str) -> None:
-        conn = await asyncpg.connect(_admin_url(database_url))
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    yield sa.make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with scratch_database(database_url) as url:
+        yield url
 
 
 def indexes(url: str) -> set[str]:
-    async def main() -> set[str]:
-        conn = await asyncpg.connect(_admin_url(url))
-        try:
-            rows = await conn.fetch(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1", SCHEMA
-            )
-        finally:
-            await conn.close()
-        return {f"{r['indexname']}:{'gin' if 'USING gin' in r['indexdef'] else ''}" for r in rows}
-
-    return asyncio.run(main())
+    return {
+        f"{name}:{'gin' if 'USING gin' in definition else ''}"
+        for name, definition in index_definitions(url, SCHEMA).items()
+    }
 
 
 def test_upgrade_downgrade_upgrade(scratch_url: str) -> None:
