@@ -14,6 +14,7 @@ from services.kernel.db import Database
 from services.kernel.enums import UserRoleEnum
 from services.kernel.migrations import available_contexts, upgrade_all
 from services.kernel.runtime import Runtime
+from services.kernel.server import GrpcService
 from services.kernel.settings import Settings
 from services.kernel.tokens import AccessTokenSigner, KeyMaterial, generate_key_material
 from tests.database import test_database
@@ -49,6 +50,15 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
 @pytest.fixture(scope="session")
 def runtime(settings: Settings, keys: KeyMaterial) -> Runtime:
     return Runtime.from_keys(settings, keys)
+
+
+@pytest.fixture(scope="module")
+async def identity_service(runtime: Runtime) -> AsyncIterator[GrpcService]:
+    """A real IdentityService on an ephemeral port (any context's tests may need one)."""
+    service = runtime.create_service("identity", port=0)
+    await service.start()
+    yield service
+    await service.stop(0)
 
 
 @pytest.fixture(scope="session")

@@ -18,14 +18,6 @@ from services.kernel.server import GrpcService
 from tests.conftest import TokenFactory, truncate_all
 
 
-@pytest.fixture(scope="module")
-async def identity_service(runtime: Runtime) -> AsyncIterator[GrpcService]:
-    service = runtime.create_service("identity", port=0)
-    await service.start()
-    yield service
-    await service.stop(0)
-
-
 @pytest.fixture
 async def identity(
     identity_service: GrpcService, database: Database

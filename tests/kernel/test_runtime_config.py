@@ -17,14 +17,6 @@ from services.kernel.tokens import ServiceIdentity
 KEY = "SAMPLE_RETENTION_ENABLED"
 
 
-@pytest.fixture(scope="module")
-async def identity_service(runtime: Runtime) -> AsyncIterator[GrpcService]:
-    service = runtime.create_service("identity", port=0)
-    await service.start()
-    yield service
-    await service.stop(0)
-
-
 class Clock:
     def __init__(self) -> None:
         self.now = 1000.0

@@ -26,14 +26,6 @@ from tests.requests.conftest import audit_events, make_request
 NOW = datetime.now(UTC)
 
 
-@pytest.fixture(scope="module")
-async def identity_service(runtime: Runtime) -> AsyncIterator[GrpcService]:
-    service = runtime.create_service("identity", port=0)
-    await service.start()
-    yield service
-    await service.stop(0)
-
-
 @pytest.fixture
 def retention_runtime(
     requests_settings: Settings, identity_service: GrpcService, runtime: Runtime

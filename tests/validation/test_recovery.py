@@ -108,14 +108,6 @@ async def test_a_clean_stop_hands_unfinished_runs_back(
     assert (back.status, back.started_at, back.splunk_container_id) == (S.QUEUED, None, None)
 
 
-@pytest.fixture(scope="module")
-async def identity_service(runtime: Runtime) -> AsyncIterator[GrpcService]:
-    service = runtime.create_service("identity", port=0)
-    await service.start()
-    yield service
-    await service.stop(0)
-
-
 async def set_limit(db: Database, value: str | None) -> None:
     async with db.unit_of_work() as session:
         repo = SystemConfigRepository(session)
