@@ -6,11 +6,10 @@ import json
 from typing import Any
 
 from services.kernel.errors import InvalidArgument
+from services.kernel.runtime_config import parse_bool
 
 VALUE_TYPES = ("string", "integer", "boolean", "json", "list")
 SECRET_MASK = "********"
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
 
 
 def check_value_type(value_type: str) -> str:
@@ -30,12 +29,10 @@ def parse_value(raw: str, value_type: str) -> Any:
         except ValueError:
             raise InvalidArgument("value", "is not an integer") from None
     if value_type == "boolean":
-        lowered = raw.strip().lower()
-        if lowered in _TRUE:
-            return True
-        if lowered in _FALSE:
-            return False
-        raise InvalidArgument("value", "is not a boolean (true/false)")
+        try:
+            return parse_bool(raw)
+        except ValueError:
+            raise InvalidArgument("value", "is not a boolean (true/false)") from None
     try:
         parsed = json.loads(raw)
     except json.JSONDecodeError:

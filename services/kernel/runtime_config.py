@@ -29,15 +29,20 @@ DEFAULT_TTL_SECONDS = 5.0
 RPC_TIMEOUT_SECONDS = 2.0
 
 
+def parse_bool(raw: str) -> bool:
+    """A configured boolean (true/false, 1/0, yes/no, on/off); ValueError otherwise."""
+    lowered = raw.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(f"{raw!r} is not a boolean")
+
+
 def parse_as(raw: str, value_type: str, fallback: T) -> T:
     """The configured text as the fallback's type (ValueError when it does not parse)."""
     if isinstance(fallback, bool):
-        lowered = raw.strip().lower()
-        if lowered in _TRUE:
-            return True  # type: ignore[return-value]
-        if lowered in _FALSE:
-            return False  # type: ignore[return-value]
-        raise ValueError(f"{raw!r} is not a boolean")
+        return parse_bool(raw)  # type: ignore[return-value]
     if isinstance(fallback, int):
         return int(raw.strip())  # type: ignore[return-value]
     if isinstance(fallback, float):
