@@ -69,7 +69,7 @@ class Request(UUIDPrimaryKey, Timestamps, RequestsBase):
     """When it reached COMPLETED (UTC)."""
     request_metadata: Mapped[dict[str, Any] | None] = mapped_column("metadata")
     """Free-form JSON object from the requestor (column `metadata`)."""
-    attempt: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
+    attempt: Mapped[int] = mapped_column(server_default=sa.text("0"))
     """How many times the pipeline started on the request (approval, regenerate, manual
     revision); the current attempt's job and revision carry this number."""
     failure: Mapped[dict[str, Any] | None] = mapped_column()

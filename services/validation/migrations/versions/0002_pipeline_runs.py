@@ -57,7 +57,10 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_verdict_outbox")),
         schema=SCHEMA,
@@ -72,7 +75,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_verdict_outbox_available_at"), table_name="verdict_outbox", schema=SCHEMA)
+    op.drop_index(
+        op.f("ix_verdict_outbox_available_at"), table_name="verdict_outbox", schema=SCHEMA
+    )
     op.drop_table("verdict_outbox", schema=SCHEMA)
     op.drop_index("uq_validation_runs_active_revision", table_name="validation_runs", schema=SCHEMA)
     op.drop_column("validation_runs", "correlation_id", schema=SCHEMA)
