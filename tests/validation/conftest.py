@@ -51,6 +51,7 @@ def validation_settings(settings: Settings, tmp_path_factory: pytest.TempPathFac
             "max_parallel_validations": 0,
             "validation_poll_seconds": 0.05,
             "validation_run_appinspect": False,
+            "generation_worker_enabled": False,  # runs are queued by the tests here
         }
     )
 
