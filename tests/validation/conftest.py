@@ -28,7 +28,7 @@ from services.requests.models import TARevision
 from services.requests.repositories import TARevisionRepository
 from services.validation import app
 from services.validation.enums import ValidationStatus
-from services.validation.models import AuditOutbox, ValidationRun
+from services.validation.models import AuditOutbox, ValidationRun, VerdictOutbox
 from tests.requests.conftest import Cast, empty_requests_schema
 from tests.requests.conftest import start_service as start_requests_service
 
@@ -94,6 +94,7 @@ async def paused_service(
 async def empty_validation_schema(db: Database) -> None:
     async with db.unit_of_work() as session:
         await session.execute(delete(AuditOutbox))
+        await session.execute(delete(VerdictOutbox))
         await session.execute(delete(ValidationRun))
 
 
