@@ -14,7 +14,10 @@ from typing import Any
 
 import grpc
 import pytest
+from google.protobuf import json_format
 from sqlalchemy import select
+from tagen.knowledge.v1 import knowledge_pb2 as knowledge_pb
+from tagen.knowledge.v1 import knowledge_pb2_grpc as knowledge_grpc
 from tagen.requests.v1 import requests_pb2 as pb
 from tagen.requests.v1 import requests_pb2_grpc as pb_grpc
 from tagen.validation.v1 import validation_pb2 as vpb
@@ -31,8 +34,10 @@ from services.requests.generation.worker import GenerationWorker
 from services.requests.models import AuditOutbox, GenerationJob
 from services.validation import app as validation_app
 from services.validation.models import AuditOutbox as ValidationOutbox
+from tests.knowledge.conftest import start_service as start_knowledge_service
+from tests.knowledge.conftest import upload
 from tests.requests.conftest import Cast, empty_requests_schema, start_service
-from tests.requests.streams import manual_stream, sample_stream
+from tests.requests.streams import make_tgz, manual_stream, sample_stream
 from tests.validation.conftest import empty_validation_schema, wait_for
 from tests.validation.helpers import SAMPLE, apache_ta, edited
 
@@ -436,3 +441,102 @@ async def test_verdicts_apply_once_and_only_for_the_current_attempt(pipeline, ca
     final = await settled(p, cast, rid)
     assert final.request.status == pb.COMPLETED
     assert [(r.version, r.attempt) for r in final.ta_revisions] == [(1, 1), (2, 2)]
+
+
+async def test_two_replicas_of_each_service_complete_every_request_once(
+    pipeline, pipeline_settings, keys, cast
+) -> None:
+    """Two requests services with generation workers and two validation services (runners,
+    verdict relays) on one database: every approved request ends COMPLETED with one
+    revision, one run and one claim of its job."""
+    p = pipeline
+    ports = [free_port(), free_port()]
+    replicas: list[GrpcService] = []
+    try:
+        for port in ports:
+            runtime = Runtime.from_keys(
+                pipeline_settings.model_copy(
+                    update={
+                        "validation_address": f"127.0.0.1:{port}",
+                        "generation_worker_enabled": True,
+                    }
+                ),
+                keys,
+            )
+            requests = await start_service(runtime)
+            replicas.append(requests)
+            replicas.append(await start_validation(pipeline_settings, keys, requests, port))
+        rids = [await approved(p, cast, SAMPLE.read_bytes()) for _ in range(4)]
+        for rid in rids:
+            final = await settled(p, cast, rid, within=60)
+            assert final.request.status == pb.COMPLETED
+            assert [(r.version, r.attempt) for r in final.ta_revisions] == [(1, 1)]
+            [run] = await runs_of(p, cast, rid)
+            assert run.status == vpb.PASSED and run.attempts == 1
+            [job] = await jobs_of(p.db, rid)
+            assert job.tries == 1 and job.finished_at is not None
+    finally:
+        for service in reversed(replicas):
+            await service.stop(0)
+
+
+REFERENCE_TA = make_tgz(
+    {
+        "Splunk_TA_apache/README.md": b"Splunk Add-on for Apache web server access logs.\n",
+        "Splunk_TA_apache/default/props.conf": (
+            b"[access_combined]\n"
+            b"EXTRACT-client = ^(?<clientip>\\S+)\\s\n"
+            b"FIELDALIAS-src = clientip AS src\n"
+            b"[source::/var/log/apache]\nsourcetype = access_combined\n"
+        ),
+    }
+)
+
+
+async def test_knowledge_of_the_product_is_consulted_and_its_names_preferred(
+    pipeline, pipeline_settings, keys, cast
+) -> None:
+    """A TA archive of the same product in the knowledge base: generation records the
+    documents it consulted and names the source type as the reference TA does."""
+    p = pipeline
+    runtime = Runtime.from_keys(
+        pipeline_settings.model_copy(update={"knowledge_indexer_enabled": True}), keys
+    )
+    knowledge = await start_knowledge_service(runtime)
+    try:
+        async with grpc.aio.insecure_channel(knowledge.address) as channel:
+            stub = knowledge_grpc.KnowledgeServiceStub(channel)
+            document = await upload(
+                stub,
+                cast.km,
+                REFERENCE_TA,
+                title="Splunk Add-on for Apache",
+                document_type="ta_archive",
+                filename="Splunk_TA_apache.tgz",
+                content_type="application/gzip",
+            )
+
+            async def indexed() -> bool:
+                found = await stub.GetDocument(
+                    knowledge_pb.GetDocumentRequest(document_id=document.id), metadata=cast.km.md
+                )
+                return found.document.pinecone_indexed
+
+            await wait_for(indexed, within=20)
+            rid = await approved(p, cast, SAMPLE.read_bytes())
+            identity = p.runtime.service_identity("requests")
+            worker = p.worker()
+            worker.knowledge = KnowledgeClient(knowledge.address, identity)
+            assert await worker.run_once()
+    finally:
+        await knowledge.stop(0)
+    final = await settled(p, cast, rid)
+    [revision] = final.ta_revisions
+    meta = json_format.MessageToDict(revision.generation_metadata)
+    consulted = {d["id"]: d for d in meta["knowledge"]["documents"]}
+    assert consulted[document.id]["document_type"] == "ta_archive"
+    assert consulted[document.id]["title"] == "Splunk Add-on for Apache"
+    assert "access_combined" in meta["knowledge"]["preferred_sourcetypes"]
+    assert {"clientip", "src"} <= set(meta["knowledge"]["reference_fields"])
+    assert meta["source_types"] == ["access_combined"]
+    assert final.request.status == pb.COMPLETED
