@@ -202,6 +202,9 @@ def run(base_url: str, pid: int, scratch: Path, count: int) -> None:
         done = wait_final(http, rita, rids)
         elapsed = time.perf_counter() - started
         completed = sum(1 for d in done.values() if d["request"]["status"] == "COMPLETED")
+        for details in done.values():
+            if details["request"]["status"] != "COMPLETED":
+                print("  not completed:", details["request"].get("failure"))
         print(
             f"throughput: {completed}/{count} requests COMPLETED in {elapsed:.1f} s = "
             f"{completed / elapsed * 60:.1f} requests per minute"

@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     # queue (or FAILS after VALIDATION_MAX_ATTEMPTS starts).
     validation_lease_seconds: float = Field(default=30.0, gt=0, le=86400)
     validation_max_attempts: int = Field(default=3, ge=1, le=100)
+    # Events of each sample the checker runs the TA over (0: every event); bounds the time a
+    # run takes on a large sample.
+    validation_max_events_per_sample: int = Field(default=20000, ge=0)
     validation_run_appinspect: bool = True
     validation_appinspect_timeout_seconds: float = Field(default=600.0, gt=0, le=86400)
     max_debug_bundle_size_bytes: int = Field(default=100 * 1024 * 1024, ge=1)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from services.kernel.errors import DomainError
+from services.validation.ta_checker import CheckResult
 
 ERROR_EXIT = 3
 
@@ -73,17 +74,7 @@ class CheckSpec:
         )
 
 
-@dataclass(frozen=True)
-class CheckOutput:
-    results: dict[str, Any]
-    debug_bundle: bytes
-
-    @property
-    def passed(self) -> bool:
-        return bool(self.results["passed"])
-
-
-async def run_check(spec: CheckSpec) -> CheckOutput:
+async def run_check(spec: CheckSpec) -> CheckResult:
     """Run the check in a child process and read what it wrote; a cancelled caller kills the
     child's whole process group before the cancellation goes on."""
     spec_path = await asyncio.to_thread(spec.write)
@@ -117,8 +108,8 @@ def kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
-def _read_output(spec: CheckSpec) -> CheckOutput:
-    return CheckOutput(json.loads(spec.results.read_text()), spec.bundle.read_bytes())
+def _read_output(spec: CheckSpec) -> CheckResult:
+    return CheckResult(json.loads(spec.results.read_text()), spec.bundle.read_bytes())
 
 
 def main(argv: list[str]) -> int:

@@ -21,12 +21,13 @@ from typing import Any
 
 from services.kernel.errors import DomainError, FailedPrecondition
 from services.kernel.storage import StoredObject
-from services.validation.check_process import CheckOutput, CheckSpec, run_check
+from services.validation.check_process import CheckSpec, run_check
 from services.validation.enums import ValidationStatus
 from services.validation.models import ValidationRun
 from services.validation.repositories import ValidationRunRepository, VerdictRepository
 from services.validation.run_events import record_status_change
 from services.validation.run_log import RunLog
+from services.validation.ta_checker import CheckResult
 from services.validation.use_cases.deps import ValidationDeps
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ class RunExecution:
             "run_appinspect": settings.validation_run_appinspect,
             "appinspect_timeout": settings.validation_appinspect_timeout_seconds,
             "cim_required": cim_required,
+            "max_events_per_sample": settings.validation_max_events_per_sample or None,
         }
 
     async def execute(self, run: ValidationRun) -> ValidationRun | None:
@@ -146,7 +148,7 @@ class RunExecution:
         return Inputs(package, samples, details.request.cim_required)
 
     @staticmethod
-    def _summarize(result: CheckOutput, run_log: RunLog) -> None:
+    def _summarize(result: CheckResult, run_log: RunLog) -> None:
         results = result.results
         checker = results.get("checker", {})
         run_log.add(
@@ -166,7 +168,7 @@ class RunExecution:
                 run_log.add(f"{kind[:-1]}: {entry.get('message', '')}")
 
     async def _store_bundle(
-        self, run: ValidationRun, result: CheckOutput, run_log: RunLog
+        self, run: ValidationRun, result: CheckResult, run_log: RunLog
     ) -> StoredObject | None:
         async def chunks() -> AsyncIterator[bytes]:
             yield result.debug_bundle

@@ -10,11 +10,10 @@ call and the delete changes nothing."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import uuid
 
+from services.kernel.background import drain_forever
 from services.kernel.call_context import CallContext, reset_call, set_call
 from services.kernel.errors import NotFound
 from services.validation.models import VerdictOutbox
@@ -34,17 +33,7 @@ class VerdictRelay:
     async def run(self) -> None:
         """Deliver while verdicts are due; wake up when a run finishes here or every poll."""
         poll = self.deps.settings.validation_poll_seconds
-        while True:
-            self.deps.finished.clear()
-            try:
-                while await self.deliver_one():
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("verdict relay round failed; retrying in %.1f s", poll)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.deps.finished.wait(), poll)
+        await drain_forever("verdict relay", self.deliver_one, self.deps.finished, poll)
 
     async def drain(self) -> int:
         """Deliver every due verdict now (tests, shutdown); how many were handled."""

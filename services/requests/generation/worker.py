@@ -22,6 +22,7 @@ import contextlib
 import logging
 import uuid
 
+from services.kernel.background import drain_forever
 from services.kernel.call_context import CallContext, Principal, reset_call, set_call
 from services.kernel.errors import DomainError, NotFound
 from services.requests import lifecycle
@@ -82,18 +83,10 @@ class GenerationWorker:
 
     async def run_forever(self) -> None:
         """Work while jobs are due; wake up when an attempt starts here or every poll."""
-        poll = self.deps.settings.generation_poll_seconds
-        while True:
-            self.deps.jobs_due.clear()
-            try:
-                while await self.run_once():
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("generation worker round failed; retrying in %.1f s", poll)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.deps.jobs_due.wait(), poll)
+        settings = self.deps.settings
+        await drain_forever(
+            "generation worker", self.run_once, self.deps.jobs_due, settings.generation_poll_seconds
+        )
 
     async def run_once(self) -> bool:
         """Claim one due job and work on it; False when no job was due."""
@@ -112,6 +105,10 @@ class GenerationWorker:
         keeper = asyncio.create_task(self._keep_lease(job.id), name=f"lease-{job.id}")
         try:
             await self.advance(job)
+        except asyncio.CancelledError:  # the service stops: the next worker needs no lease wait
+            with contextlib.suppress(Exception):
+                await self._release(job.id, "the worker stopped before the job was done", 0.0)
+            raise
         except Exception as exc:
             if not isinstance(exc, DomainError):
                 log.exception("generation job %s (request %s) broke", job.id, job.request_id)
@@ -205,11 +202,14 @@ class GenerationWorker:
                 MAX_BACKOFF_SECONDS,
                 settings.generation_retry_seconds * 2 ** max(0, current.tries - 1),
             )
-            async with self.deps.db.unit_of_work() as session:
-                await GenerationJobRepository(session).release(job.id, error, delay)
+            await self._release(job.id, error, delay)
             log.warning("generation job %s: %s (retry in %.1f s)", job.id, error, delay)
         except Exception:
             log.exception("generation job %s stays leased until its lease expires", job.id)
+
+    async def _release(self, job_id: uuid.UUID, error: str, delay: float) -> None:
+        async with self.deps.db.unit_of_work() as session:
+            await GenerationJobRepository(session).release(job_id, error, delay)
 
     async def _keep_lease(self, job_id: uuid.UUID) -> None:
         """Renew the lease while the job is worked on (a dead worker stops renewing)."""
