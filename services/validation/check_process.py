@@ -49,6 +49,10 @@ class CheckSpec:
     def error(self) -> Path:
         return self.scratch / "error.txt"
 
+    @property
+    def stderr(self) -> Path:
+        return self.scratch / "stderr.txt"
+
     def write(self) -> Path:
         path = self.scratch / "spec.json"
         path.write_text(
@@ -78,28 +82,50 @@ async def run_check(spec: CheckSpec) -> CheckResult:
     """Run the check in a child process and read what it wrote; a cancelled caller kills the
     child's whole process group before the cancellation goes on."""
     spec_path = await asyncio.to_thread(spec.write)
-    process = await asyncio.create_subprocess_exec(
+    pid = _spawn(spec_path, spec.stderr)
+    try:
+        _, status = await asyncio.to_thread(os.waitpid, pid, 0)
+    except BaseException:
+        kill_group(pid)  # the waiting thread reaps it
+        raise
+    code = os.waitstatus_to_exitcode(status)
+    if code == 0:
+        return await asyncio.to_thread(_read_output, spec)
+    if code == ERROR_EXIT and spec.error.exists():
+        raise CheckBroke(await asyncio.to_thread(spec.error.read_text))
+    stderr = await asyncio.to_thread(spec.stderr.read_text, "utf-8", "replace")
+    tail = " ".join(stderr.strip().splitlines()[-6:])
+    raise CheckBroke(f"the check process ended with code {code}: {tail}")
+
+
+def _spawn(spec_path: Path, stderr_path: Path) -> int:
+    """Start the check process in a session of its own. posix_spawn, not fork: the service
+    process runs gRPC threads, and a forked child of it may crash before it execs."""
+    argv = [
         sys.executable,
+        "-X",
+        "faulthandler",  # a crash leaves its traceback in the failure message
         "-m",
         "services.validation.check_process",
         str(spec_path),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,
+    ]
+    return os.posix_spawn(
+        sys.executable,
+        argv,
+        dict(os.environ),
+        file_actions=[
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+            (
+                os.POSIX_SPAWN_OPEN,
+                2,
+                str(stderr_path),
+                os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                0o600,
+            ),
+        ],
+        setsid=True,
     )
-    try:
-        _, stderr = await process.communicate()
-    except BaseException:
-        kill_group(process.pid)
-        with contextlib.suppress(Exception):
-            await process.wait()
-        raise
-    if process.returncode == 0:
-        return await asyncio.to_thread(_read_output, spec)
-    if process.returncode == ERROR_EXIT and spec.error.exists():
-        raise CheckBroke(await asyncio.to_thread(spec.error.read_text))
-    tail = stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
-    raise CheckBroke(f"the check process ended with code {process.returncode}: {' '.join(tail)}")
 
 
 def kill_group(pid: int) -> None:
