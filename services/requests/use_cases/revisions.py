@@ -9,6 +9,8 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from services.kernel.call_context import require_principal
 from services.kernel.enums import AuditAction
 from services.kernel.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -173,26 +175,30 @@ class RevisionUseCases:
                     "attempt": attempt,
                 },
             )
-            if step is not None and kind is TARevisionType.MANUAL:
-                await apply(
-                    self.deps,
-                    session,
-                    request,
-                    step,
-                    {},
-                    {"ta_revision_id": str(revision.id)},
-                    ta_revision_id=revision.id,
-                )
-            elif step is not None and attempt is not None:
-                job = await GenerationJobRepository(session).for_attempt(request.id, attempt)
-                if job is not None:
-                    await GenerationJobRepository(session).set_revision(job.id, revision.id)
-                await apply(
-                    self.deps, session, request, step, {}, {"ta_revision_id": str(revision.id)}
-                )
+            if step is not None:
+                await self._validate(session, request, step, revision)
         if kind is TARevisionType.MANUAL:
             self.deps.jobs_due.set()  # committed: the new attempt's job is due
         return revision
+
+    async def _validate(
+        self,
+        session: AsyncSession,
+        request: Request,
+        step: lifecycle.Transition,
+        revision: TARevision,
+    ) -> None:
+        """Move the request to VALIDATING with `revision`: a MANUAL revision's move opens a
+        new attempt whose job knows the revision; an AUTO revision's job learns it."""
+        details = {"ta_revision_id": str(revision.id)}
+        if revision.generated_by is TARevisionType.MANUAL:
+            await apply(self.deps, session, request, step, {}, details, ta_revision_id=revision.id)
+            return
+        jobs = GenerationJobRepository(session)
+        job = await jobs.for_attempt(request.id, revision.attempt or 0)
+        if job is not None:
+            await jobs.set_revision(job.id, revision.id)
+        await apply(self.deps, session, request, step, {}, details)
 
     async def _inspect(self, stored: StoredObject) -> dict[str, Any]:
         """The bundle's config summary; the object is removed when the bundle is refused."""
