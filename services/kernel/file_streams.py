@@ -13,6 +13,7 @@ from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
 from services.kernel.errors import InvalidArgument
+from services.kernel.storage.base import ObjectStorage
 
 _TOKEN = r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
 _CONTENT_TYPE = re.compile(rf"^{_TOKEN}/{_TOKEN}$")
@@ -75,3 +76,25 @@ def check_content_type(field: str, value: str, default: str) -> str:
     if not _CONTENT_TYPE.match(media):
         raise InvalidArgument(field, "must be a media type such as text/plain")
     return media
+
+
+async def opened(storage: ObjectStorage, key: str, bucket: str | None) -> AsyncIterator[bytes]:
+    """The object's chunks, its first chunk already read: a missing object or unreachable
+    storage raises here, before the caller sends the file info."""
+    chunks = storage.get(key, bucket=bucket)
+    try:
+        first = await anext(chunks, b"")
+    except BaseException:
+        await chunks.aclose()  # type: ignore[attr-defined]
+        raise
+
+    async def content() -> AsyncIterator[bytes]:
+        try:
+            if first:
+                yield first
+            async for chunk in chunks:
+                yield chunk
+        finally:
+            await chunks.aclose()  # type: ignore[attr-defined]
+
+    return content()

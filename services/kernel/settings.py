@@ -72,6 +72,16 @@ class Settings(BaseSettings):
     sample_retention_enabled: bool = True
     sample_retention_interval_seconds: float = Field(default=3600.0, gt=0)
 
+    # Generation pipeline (requests context): the workers of generation jobs (false: this
+    # replica serves the API only and leaves the jobs to others).
+    generation_worker_enabled: bool = True
+    generation_poll_seconds: float = Field(default=1.0, gt=0, le=3600)
+    # A job's lease, renewed while its worker lives; a dead worker's job is taken over after.
+    generation_lease_seconds: float = Field(default=60.0, gt=0, le=86400)
+    generation_retry_seconds: float = Field(default=2.0, gt=0, le=3600)
+    # After this many tries that broke (not a refused sample), the request FAILS with the error.
+    generation_max_tries: int = Field(default=5, ge=1, le=1000)
+
     # Audit context: the outbox relay that every service runs (services/kernel/outbox_relay.py).
     audit_relay_batch_size: int = Field(default=1000, ge=1, le=5000)
     audit_relay_poll_seconds: float = Field(default=0.05, gt=0, le=60)
@@ -98,6 +108,13 @@ class Settings(BaseSettings):
     # A run RUNNING for longer than this is failed (its worker died or hung).
     validation_stale_after_seconds: float = Field(default=1800.0, gt=0)
     validation_sweep_interval_seconds: float = Field(default=60.0, gt=0)
+    # A RUNNING run's lease, renewed while its worker lives; an expired one goes back to the
+    # queue (or FAILS after VALIDATION_MAX_ATTEMPTS starts).
+    validation_lease_seconds: float = Field(default=30.0, gt=0, le=86400)
+    validation_max_attempts: int = Field(default=3, ge=1, le=100)
+    # Events of each sample the checker runs the TA over (0: every event); bounds the time a
+    # run takes on a large sample.
+    validation_max_events_per_sample: int = Field(default=20000, ge=0)
     validation_run_appinspect: bool = True
     validation_appinspect_timeout_seconds: float = Field(default=600.0, gt=0, le=86400)
     max_debug_bundle_size_bytes: int = Field(default=100 * 1024 * 1024, ge=1)

@@ -29,7 +29,7 @@ ACCESS: dict[str, Access] = {
     SERVICE + "UploadLogSample": OWNERS,  # the owner only
     SERVICE + "ListLogSamples": READERS,
     SERVICE + "DeleteLogSample": OWNERS,  # the owner only
-    SERVICE + "DownloadLogSample": SERVICES_ONLY,  # the validation runner reads samples
+    SERVICE + "DownloadLogSample": READERS,
     SERVICE + "ListTARevisions": READERS,
     SERVICE + "UploadTARevision": REVIEWERS,
     SERVICE + "DownloadTARevision": READERS,
@@ -38,4 +38,6 @@ ACCESS: dict[str, Access] = {
     SERVICE + "CompleteRequest": SERVICES_ONLY,
     SERVICE + "FailRequest": SERVICES_ONLY,
     SERVICE + "CreateAutoRevision": SERVICES_ONLY,
+    SERVICE + "RegenerateRequest": REVIEWERS,
+    SERVICE + "RecordValidationVerdict": SERVICES_ONLY,
 }

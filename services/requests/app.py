@@ -15,6 +15,8 @@ from services.kernel.runtime_config import RuntimeConfig
 from services.kernel.server import ServiceDefinition
 from services.kernel.storage import ObjectStorage, create_storage
 from services.requests.access import ACCESS
+from services.requests.generation.clients import KnowledgeClient, ValidationClient
+from services.requests.generation.worker import GenerationWorker
 from services.requests.models import AuditOutbox
 from services.requests.retention import RetentionRun, SampleRetention
 from services.requests.servicer import RequestServicer
@@ -23,6 +25,7 @@ from services.requests.use_cases.requests import RequestUseCases
 from services.requests.use_cases.revisions import RevisionUseCases
 from services.requests.use_cases.samples import SampleUseCases
 from services.requests.use_cases.transitions import TransitionUseCases
+from services.requests.use_cases.verdicts import VerdictUseCases
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["RequestService"].full_name
 log = logging.getLogger(__name__)
@@ -37,6 +40,19 @@ def build_deps(
     return RequestsDeps.build(db, settings, storage or create_storage(settings), config)
 
 
+def build_worker(runtime: Runtime, deps: RequestsDeps) -> GenerationWorker:
+    """The generation worker of this process, calling validation and knowledge as the
+    requests service identity."""
+    identity = runtime.service_identity("requests")
+    settings = runtime.settings
+    return GenerationWorker(
+        deps,
+        ValidationClient(settings.address_of("validation"), identity),
+        KnowledgeClient(settings.address_of("knowledge"), identity),
+        identity.subject,
+    )
+
+
 def build(
     runtime: Runtime, db: Database, storage: ObjectStorage | None = None
 ) -> ServiceDefinition:
@@ -46,9 +62,11 @@ def build(
         TransitionUseCases(deps),
         SampleUseCases(deps),
         RevisionUseCases(deps),
+        VerdictUseCases(deps),
     )
     retention = SampleRetention(deps)
     relay = OutboxRelay.for_context(runtime, "requests", db, AuditOutbox)
+    worker = build_worker(runtime, deps)
 
     async def prepare_storage() -> None:
         try:
@@ -58,6 +76,8 @@ def build(
 
     async def close() -> None:
         await relay.close()
+        await worker.validation.close()
+        await worker.knowledge.close()
         await deps.config.close()
         await deps.storage.close()
         await db.dispose()
@@ -69,7 +89,11 @@ def build(
         add_to_server=lambda server: pb_grpc.add_RequestServiceServicer_to_server(servicer, server),
         on_start=[prepare_storage],
         on_stop=[close],
-        background=[retention.run_forever, relay.run],
+        background=[
+            retention.run_forever,
+            relay.run,
+            *([worker.run_forever] if runtime.settings.generation_worker_enabled else []),
+        ],
     )
 
 

@@ -23,3 +23,10 @@ class TARevisionType(StrEnum):
 
     AUTO = "AUTO"
     MANUAL = "MANUAL"
+
+
+class FailureStage(StrEnum):
+    """Which step of the pipeline failed a request."""
+
+    GENERATION = "GENERATION"
+    VALIDATION = "VALIDATION"

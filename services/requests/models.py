@@ -1,4 +1,5 @@
-"""Requests tables: requests, log_samples, ta_revisions and the context's audit outbox.
+"""Requests tables: requests, log_samples, ta_revisions, generation_jobs and the context's
+audit outbox.
 
 `created_by`, `approved_by` and `generated_by_user` are identity user ids: plain UUID columns,
 no foreign key across schemas.
@@ -68,6 +69,11 @@ class Request(UUIDPrimaryKey, Timestamps, RequestsBase):
     """When it reached COMPLETED (UTC)."""
     request_metadata: Mapped[dict[str, Any] | None] = mapped_column("metadata")
     """Free-form JSON object from the requestor (column `metadata`)."""
+    attempt: Mapped[int] = mapped_column(server_default=sa.text("0"))
+    """How many times the pipeline started on the request (approval, regenerate, manual
+    revision); the current attempt's job and revision carry this number."""
+    failure: Mapped[dict[str, Any] | None] = mapped_column()
+    """While FAILED: {stage, message, validation_run_id, failed_at} of the failing step."""
 
     log_samples: Mapped[list[LogSample]] = relationship(
         back_populates="request", lazy="raise", order_by="LogSample.created_at"
@@ -118,6 +124,7 @@ class TARevision(UUIDPrimaryKey, Timestamps, RequestsBase):
     __tablename__ = "ta_revisions"
     __table_args__ = (
         sa.UniqueConstraint("request_id", "version", name="uq_ta_revisions_request_id_version"),
+        sa.UniqueConstraint("request_id", "attempt", name="uq_ta_revisions_request_id_attempt"),
         sa.CheckConstraint("version >= 1", name="version_positive"),
         sa.CheckConstraint("file_size IS NULL OR file_size >= 0", name="file_size_not_negative"),
     )
@@ -143,10 +150,54 @@ class TARevision(UUIDPrimaryKey, Timestamps, RequestsBase):
     config_summary: Mapped[dict[str, Any] | None] = mapped_column()
     """Summary of inputs.conf, props.conf, transforms.conf."""
     generation_metadata: Mapped[dict[str, Any] | None] = mapped_column()
-    """How it was produced: model, prompt version, retrieval context; or the upload."""
+    """How it was produced: generator, samples, knowledge consulted, ...; or the upload."""
+    attempt: Mapped[int | None] = mapped_column(sa.Integer)
+    """The pipeline attempt it belongs to: one revision per attempt (None outside it)."""
 
     request: Mapped[Request] = relationship(back_populates="ta_revisions", lazy="raise")
     """The owning request (load explicitly)."""
+
+
+class GenerationJob(UUIDPrimaryKey, Timestamps, RequestsBase):
+    """The durable job of one pipeline attempt: generate (unless a MANUAL revision was given),
+    move the request to VALIDATING, queue the validation run. Workers of any replica claim
+    due jobs with FOR UPDATE SKIP LOCKED and hold them by a lease that a dead worker lets
+    expire; every step checks what is already done, so a resumed job never repeats one."""
+
+    __tablename__ = "generation_jobs"
+    __table_args__ = (
+        sa.UniqueConstraint("request_id", "attempt", name="uq_generation_jobs_request_id_attempt"),
+        sa.Index(
+            "ix_generation_jobs_due",
+            "available_at",
+            postgresql_where=sa.text("finished_at IS NULL"),
+        ),
+    )
+
+    request_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("requests.requests.id", ondelete="CASCADE")
+    )
+    """The request (indexed by the unique (request_id, attempt))."""
+    attempt: Mapped[int] = mapped_column(sa.Integer)
+    """The request's attempt this job carries out."""
+    ta_revision_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("requests.ta_revisions.id", ondelete="SET NULL")
+    )
+    """The attempt's revision, once generated (or the MANUAL one that started it)."""
+    validation_run_id: Mapped[uuid.UUID | None] = mapped_column()
+    """The validation run queued for the revision (validation context)."""
+    correlation_id: Mapped[uuid.UUID | None] = mapped_column()
+    """x-request-id of the call that started the attempt; the job's events carry it."""
+    tries: Mapped[int] = mapped_column(sa.Integer, default=0, server_default=sa.text("0"))
+    """How many times a worker claimed the job."""
+    available_at: Mapped[datetime] = mapped_column(server_default=sa.func.now())
+    """The job is not claimed before this moment (retry backoff)."""
+    lease_expires_at: Mapped[datetime | None] = mapped_column()
+    """While a worker holds the job: until when (renewed while it works)."""
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    """Why the last try did not finish the job."""
+    finished_at: Mapped[datetime | None] = mapped_column()
+    """When the job was done (the validation run queued, or the request failed)."""
 
 
 class AuditOutbox(AuditOutboxMixin, RequestsBase):

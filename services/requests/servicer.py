@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator
+from datetime import datetime
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
@@ -21,13 +22,14 @@ from services.kernel.proto_convert import (
     uuid_text,
 )
 from services.kernel.validation import parse_page, parse_uuid
-from services.requests.enums import RequestStatus
+from services.requests.enums import FailureStage, RequestStatus
 from services.requests.models import LogSample, Request, TARevision
 from services.requests.use_cases.downloads import Download
 from services.requests.use_cases.requests import UNSET, RequestChanges, RequestUseCases
 from services.requests.use_cases.revisions import RevisionUseCases
 from services.requests.use_cases.samples import SampleUseCases, UploadInfo
 from services.requests.use_cases.transitions import TransitionUseCases
+from services.requests.use_cases.verdicts import Verdict, VerdictUseCases
 
 Ctx = Any  # grpc.aio.ServicerContext
 
@@ -47,6 +49,21 @@ def request_message(request: Request) -> pb.Request:
         metadata=struct(request.request_metadata),
         created_at=timestamp(request.created_at),
         updated_at=timestamp(request.updated_at),
+        failure=failure_message(request.failure),
+        attempt=request.attempt,
+    )
+
+
+def failure_message(failure: dict[str, Any] | None) -> pb.RequestFailure | None:
+    """The request's failure column as a message (None unless FAILED)."""
+    if not failure:
+        return None
+    failed_at = failure.get("failed_at")
+    return pb.RequestFailure(
+        stage=enum_to_proto(pb.FailureStage, FailureStage(failure["stage"])),
+        message=failure.get("message") or "",
+        validation_run_id=failure.get("validation_run_id") or "",
+        failed_at=timestamp(datetime.fromisoformat(failed_at)) if failed_at else None,
     )
 
 
@@ -82,6 +99,7 @@ def revision_message(revision: TARevision) -> pb.TARevision:
         generation_metadata=struct(revision.generation_metadata),
         created_at=timestamp(revision.created_at),
         updated_at=timestamp(revision.updated_at),
+        attempt=revision.attempt or 0,
     )
 
 
@@ -124,9 +142,11 @@ class RequestServicer(pb_grpc.RequestServiceServicer):
         transitions: TransitionUseCases,
         samples: SampleUseCases,
         revisions: RevisionUseCases,
+        verdicts: VerdictUseCases,
     ) -> None:
         self.requests, self.transitions = requests, transitions
         self.samples, self.revisions = samples, revisions
+        self.verdicts = verdicts
 
     async def CreateRequest(
         self, request: pb.CreateRequestRequest, context: Ctx
@@ -299,3 +319,23 @@ class RequestServicer(pb_grpc.RequestServiceServicer):
             optional_struct(metadata, "generation_metadata"),
         )
         return pb.CreateAutoRevisionResponse(revision=revision_message(revision))
+
+    async def RegenerateRequest(
+        self, request: pb.RegenerateRequestRequest, context: Ctx
+    ) -> pb.RegenerateRequestResponse:
+        moved = await self.transitions.regenerate(parse_uuid("request_id", request.request_id))
+        return pb.RegenerateRequestResponse(request=request_message(moved))
+
+    async def RecordValidationVerdict(
+        self, request: pb.RecordValidationVerdictRequest, context: Ctx
+    ) -> pb.RecordValidationVerdictResponse:
+        applied, current = await self.verdicts.record(
+            Verdict(
+                request_id=parse_uuid("request_id", request.request_id),
+                validation_run_id=parse_uuid("validation_run_id", request.validation_run_id),
+                ta_revision_id=parse_uuid("ta_revision_id", request.ta_revision_id),
+                passed=request.passed,
+                message=request.message,
+            )
+        )
+        return pb.RecordValidationVerdictResponse(applied=applied, request=request_message(current))

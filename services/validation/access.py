@@ -15,4 +15,6 @@ ACCESS: dict[str, Access] = {
     SERVICE + "QueueValidation": READERS,
     SERVICE + "ListValidations": READERS,
     SERVICE + "GetValidation": READERS,
+    SERVICE + "DownloadDebugBundle": READERS,
+    SERVICE + "CancelValidation": roles(UserRoleEnum.APPROVER, UserRoleEnum.ADMIN),
 }

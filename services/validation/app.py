@@ -21,6 +21,7 @@ from services.validation.runner import ValidationRunner
 from services.validation.servicer import ValidationServicer
 from services.validation.use_cases.deps import ValidationDeps
 from services.validation.use_cases.runs import ValidationUseCases
+from services.validation.verdict_relay import VerdictRelay
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ValidationService"].full_name
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ def build(
     deps = build_deps(runtime, db, storage)
     servicer = ValidationServicer(ValidationUseCases(deps))
     runner = ValidationRunner(deps)
+    verdicts = VerdictRelay(deps)
     relay = OutboxRelay.for_context(runtime, "validation", db, AuditOutbox)
 
     async def prepare_storage() -> None:
@@ -68,5 +70,5 @@ def build(
         ),
         on_start=[prepare_storage],
         on_stop=[close],
-        background=[runner.run_forever, relay.run],
+        background=[runner.run_forever, verdicts.run, relay.run],
     )

@@ -1,9 +1,11 @@
 """One validation run, from RUNNING to PASSED or FAILED: fetch the TA bundle and the
 request's log samples from the requests service into a scratch directory, run the TA checker
-in a worker thread (the event loop stays free), store the debug bundle, record the outcome.
+in a child process (killed when the run is cancelled; the event loop stays free), store the
+debug bundle, record the outcome together with its verdict for the requests service.
 
 A run whose inputs cannot be fetched, or whose check breaks, FAILS with the reason; a run
-that was failed meanwhile (as stale) is left as it is and its debug bundle removed."""
+that was finished meanwhile (cancelled, failed as stale) is left as it is and its debug bundle
+removed."""
 
 from __future__ import annotations
 
@@ -19,11 +21,13 @@ from typing import Any
 
 from services.kernel.errors import DomainError, FailedPrecondition
 from services.kernel.storage import StoredObject
+from services.validation.check_process import CheckSpec, run_check
 from services.validation.enums import ValidationStatus
 from services.validation.models import ValidationRun
-from services.validation.repositories import ValidationRunRepository
+from services.validation.repositories import ValidationRunRepository, VerdictRepository
+from services.validation.run_events import record_status_change
 from services.validation.run_log import RunLog
-from services.validation.ta_checker import CheckOptions, CheckResult, LogSample, check_ta
+from services.validation.ta_checker import CheckResult
 from services.validation.use_cases.deps import ValidationDeps
 
 log = logging.getLogger(__name__)
@@ -35,7 +39,8 @@ MAX_ERRORS_IN_MESSAGE = 5
 @dataclass(frozen=True)
 class Inputs:
     package: Path
-    samples: list[LogSample]
+    samples: list[tuple[str, Path]]
+    cim_required: bool
 
 
 def debug_bundle_key(run: ValidationRun) -> str:
@@ -79,12 +84,15 @@ class RunExecution:
     def __init__(self, deps: ValidationDeps) -> None:
         self.deps = deps
 
-    def options(self) -> CheckOptions:
+    def options(self, cim_required: bool) -> dict[str, Any]:
+        """The CheckOptions fields a run sets (from the settings and the request)."""
         settings = self.deps.settings
-        return CheckOptions(
-            run_appinspect=settings.validation_run_appinspect,
-            appinspect_timeout=settings.validation_appinspect_timeout_seconds,
-        )
+        return {
+            "run_appinspect": settings.validation_run_appinspect,
+            "appinspect_timeout": settings.validation_appinspect_timeout_seconds,
+            "cim_required": cim_required,
+            "max_events_per_sample": settings.validation_max_events_per_sample or None,
+        }
 
     async def execute(self, run: ValidationRun) -> ValidationRun | None:
         """Run the check and complete the run; returns the completed run (None when it was
@@ -92,12 +100,12 @@ class RunExecution:
         run_log = RunLog()
         run_log.add(f"run {run.id} on {run.splunk_container_id}: TA revision {run.ta_revision_id}")
         scratch = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="tagen-validation-"))
-        options = self.options()
         try:
             inputs = await self._fetch(run, scratch, run_log)
-            with_appinspect = " with splunk-appinspect" if options.run_appinspect else ""
+            options = self.options(inputs.cim_required)
+            with_appinspect = " with splunk-appinspect" if options["run_appinspect"] else ""
             run_log.add(f"checking the TA{with_appinspect}")
-            result = await asyncio.to_thread(check_ta, inputs.package, inputs.samples, options)
+            result = await run_check(CheckSpec(inputs.package, inputs.samples, options, scratch))
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -127,17 +135,17 @@ class RunExecution:
         run_log.add(f"fetched TA bundle v{revision.version} {info.filename} ({info.size} bytes)")
         samples_dir = scratch / "samples"
         await asyncio.to_thread(samples_dir.mkdir)
-        samples: list[LogSample] = []
+        samples: list[tuple[str, Path]] = []
         taken: set[str] = set()
         for index, sample in enumerate(details.log_samples):
             target = samples_dir / f"{index:04d}.log"
             info = await requests.download_sample(run.request_id, sample.id, target)
             name = _unique_name(sample.filename or f"sample-{index}", taken)
-            samples.append(LogSample.from_path(target, name))
+            samples.append((name, target))
             run_log.add(f"fetched log sample {name} ({info.size} bytes)")
         if not samples:
             run_log.add("the request has no log samples")
-        return Inputs(package, samples)
+        return Inputs(package, samples, details.request.cim_required)
 
     @staticmethod
     def _summarize(result: CheckResult, run_log: RunLog) -> None:
@@ -200,7 +208,12 @@ class RunExecution:
                 validation_logs=run_log.text(),
                 error_message=error,
             )
-        if completed is None:
+            if completed is not None:
+                VerdictRepository(session).add_for(completed)
+                record_status_change(self.deps.audit, session, completed, ValidationStatus.RUNNING)
+        if completed is not None:
+            self.deps.finished.set()
+        else:
             log.warning("validation run %s was no longer RUNNING; its outcome is dropped", run.id)
             if stored is not None:
                 await self._discard(stored)

@@ -1,4 +1,5 @@
-"""Validation tables: validation_runs and the context's audit outbox.
+"""Validation tables: validation_runs, the verdicts waiting for the requests service and the
+context's audit outbox.
 
 `request_id` and `ta_revision_id` belong to the requests context: plain UUID columns, no
 foreign key across schemas.
@@ -46,6 +47,13 @@ class ValidationRun(UUIDPrimaryKey, Timestamps, ValidationBase):
             "duration_seconds IS NULL OR duration_seconds >= 0",
             name="duration_not_negative",
         ),
+        # At most one QUEUED or RUNNING run per revision: queuing again returns that run.
+        sa.Index(
+            "uq_validation_runs_active_revision",
+            "ta_revision_id",
+            unique=True,
+            postgresql_where=sa.text("status IN ('QUEUED', 'RUNNING')"),
+        ),
     )
 
     request_id: Mapped[uuid.UUID] = mapped_column()
@@ -74,6 +82,44 @@ class ValidationRun(UUIDPrimaryKey, Timestamps, ValidationBase):
     """When the run finished (UTC)."""
     duration_seconds: Mapped[int | None] = mapped_column(sa.Integer)
     """completed_at - started_at in whole seconds, computed on completion."""
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0, server_default=sa.text("0"))
+    """How many times a worker started the run (a dead worker's run is started again)."""
+    lease_expires_at: Mapped[datetime | None] = mapped_column()
+    """While RUNNING: until when its worker holds it (renewed while the worker lives)."""
+    correlation_id: Mapped[uuid.UUID | None] = mapped_column()
+    """x-request-id of the call that queued the run; its events and verdict carry it."""
+
+
+class VerdictOutbox(ValidationBase):
+    """The outcome of a finished run, written in the same transaction that finished it and
+    delivered to the requests service (RecordValidationVerdict) until acknowledged."""
+
+    __tablename__ = "verdict_outbox"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    """The verdict's own id."""
+    run_id: Mapped[uuid.UUID] = mapped_column()
+    """The finished run."""
+    request_id: Mapped[uuid.UUID] = mapped_column()
+    """The run's request (requests context)."""
+    ta_revision_id: Mapped[uuid.UUID] = mapped_column()
+    """The revision the run checked (requests context)."""
+    passed: Mapped[bool] = mapped_column()
+    """PASSED (True) or FAILED (False)."""
+    message: Mapped[str | None] = mapped_column(sa.Text)
+    """Why the run failed."""
+    correlation_id: Mapped[uuid.UUID | None] = mapped_column()
+    """The run's correlation id."""
+    tries: Mapped[int] = mapped_column(sa.Integer, default=0, server_default=sa.text("0"))
+    """Failed deliveries so far."""
+    available_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now(), index=True
+    )
+    """Not delivered before this moment (retry backoff)."""
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now()
+    )
+    """When the run finished."""
 
 
 class AuditOutbox(AuditOutboxMixin, ValidationBase):

@@ -70,6 +70,34 @@ class RequestsClient:
             raise _translated(exc, "request", request_id) from exc
         return reply
 
+    async def record_verdict(
+        self,
+        request_id: uuid.UUID,
+        run_id: uuid.UUID,
+        ta_revision_id: uuid.UUID,
+        passed: bool,
+        message: str,
+    ) -> bool:
+        """Deliver a finished run's verdict; whether it moved the request (a verdict of an
+        older attempt, or a repeat, is acknowledged without effect)."""
+        try:
+            reply: requests_pb.RecordValidationVerdictResponse = (
+                await self._stub().RecordValidationVerdict(
+                    requests_pb.RecordValidationVerdictRequest(
+                        request_id=str(request_id),
+                        validation_run_id=str(run_id),
+                        ta_revision_id=str(ta_revision_id),
+                        passed=passed,
+                        message=message,
+                    ),
+                    metadata=service_call_metadata(self.identity),
+                    timeout=RPC_TIMEOUT_SECONDS,
+                )
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise _translated(exc, "request", request_id) from exc
+        return reply.applied
+
     async def download_revision(
         self, request_id: uuid.UUID, version: int, target: Path
     ) -> files_pb2.FileInfo:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
+from tagen.files.v1 import files_pb2
 from tagen.validation.v1 import validation_pb2 as pb
 from tagen.validation.v1 import validation_pb2_grpc as pb_grpc
 
 from services.kernel.proto_convert import enum_from_proto, enum_to_proto, struct, text, timestamp
 from services.kernel.validation import parse_page, parse_uuid
 from services.validation.enums import ValidationStatus
+from services.validation.execution import BUNDLE_TYPE as DEBUG_BUNDLE_TYPE
 from services.validation.models import ValidationRun
 from services.validation.use_cases.runs import ValidationUseCases
 
@@ -33,6 +36,7 @@ def run_message(run: ValidationRun) -> pb.ValidationRun:
         duration_seconds=run.duration_seconds or 0,
         created_at=timestamp(run.created_at),
         updated_at=timestamp(run.updated_at),
+        attempts=run.attempts or 0,
     )
 
 
@@ -70,3 +74,19 @@ class ValidationServicer(pb_grpc.ValidationServiceServicer):
     ) -> pb.GetValidationResponse:
         run = await self.runs.get(parse_uuid("run_id", request.run_id))
         return pb.GetValidationResponse(validation_run=run_message(run))
+
+    async def CancelValidation(
+        self, request: pb.CancelValidationRequest, context: Ctx
+    ) -> pb.CancelValidationResponse:
+        run = await self.runs.cancel(parse_uuid("run_id", request.run_id))
+        return pb.CancelValidationResponse(validation_run=run_message(run))
+
+    async def DownloadDebugBundle(
+        self, request: pb.DownloadDebugBundleRequest, context: Ctx
+    ) -> AsyncIterator[pb.DownloadDebugBundleResponse]:
+        run, chunks = await self.runs.debug_bundle(parse_uuid("run_id", request.run_id))
+        yield pb.DownloadDebugBundleResponse(
+            info=files_pb2.FileInfo(filename=f"debug-{run.id}.zip", content_type=DEBUG_BUNDLE_TYPE)
+        )
+        async for chunk in chunks:
+            yield pb.DownloadDebugBundleResponse(chunk=chunk)

@@ -42,6 +42,11 @@ def requests_settings(settings: Settings, tmp_path_factory: pytest.TempPathFacto
             "sample_retention_days": 30,
             "sample_retention_interval_seconds": 3600.0,
             "identity_address": "127.0.0.1:9",  # nothing listens: config falls back to env
+            # No generation worker: these tests drive the transitions themselves (the pipeline
+            # tests start services with workers).
+            "generation_worker_enabled": False,
+            "validation_address": "127.0.0.1:9",
+            "knowledge_address": "127.0.0.1:9",
         }
     )
 
@@ -182,6 +187,12 @@ async def make_request(
                 **values,
             }
         )
+
+
+async def force_status(db: Database, request_id: uuid.UUID, status: RequestStatus) -> None:
+    """Put a request in `status` straight in the database (no transition, no job)."""
+    async with db.unit_of_work() as session:
+        await RequestRepository(session).update(request_id, {"status": status})
 
 
 async def status_of(db: Database, request_id: uuid.UUID) -> RequestStatus:

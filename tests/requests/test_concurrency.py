@@ -110,10 +110,7 @@ async def test_concurrent_revisions_get_distinct_versions(stubs, cast, clean) ->
     bundle = ta_bundle()
     calls = [
         stubs[i % 2].CreateAutoRevision(auto_stream(rid, bundle), metadata=cast.service.md)
-        for i in range(6)
-    ] + [
-        stubs[i % 2].UploadTARevision(manual_stream(rid, bundle), metadata=cast.approver.md)
-        for i in range(4)
+        for i in range(10)
     ]
     replies = await asyncio.gather(*calls)  # any error would raise here
     versions = sorted(r.revision.version for r in replies)
@@ -123,3 +120,26 @@ async def test_concurrent_revisions_get_distinct_versions(stubs, cast, clean) ->
     )
     assert [r.version for r in listed.revisions] == list(range(10, 0, -1))
     assert len({r.storage_key for r in listed.revisions}) == 10
+
+
+async def test_concurrent_manual_revisions_start_one_attempt(stubs, cast, clean) -> None:
+    """Each MANUAL upload would start a new attempt of the FAILED request: one wins, the
+    others find the request VALIDATING and are refused."""
+    request = await make_request(clean, cast.owner.user_id, S.FAILED)
+    rid = str(request.id)
+    bundle = ta_bundle()
+    calls = [
+        stubs[i % 2].UploadTARevision(manual_stream(rid, bundle), metadata=cast.approver.md)
+        for i in range(4)
+    ]
+    replies = await asyncio.gather(*calls, return_exceptions=True)
+    won = [r for r in replies if not isinstance(r, BaseException)]
+    refused = [r for r in replies if isinstance(r, grpc.aio.AioRpcError)]
+    assert len(won) == 1 and won[0].revision.attempt == 1
+    assert len(refused) == 3
+    assert {r.code() for r in refused} == {grpc.StatusCode.FAILED_PRECONDITION}
+    details = await stubs[0].GetRequest(
+        pb.GetRequestRequest(request_id=rid), metadata=cast.owner.md
+    )
+    assert details.request.status == pb.VALIDATING and details.request.attempt == 1
+    assert [r.version for r in details.ta_revisions] == [1]

@@ -34,6 +34,7 @@ EXPECTED = {
     "requests",
     "log_samples",
     "ta_revisions",
+    "generation_jobs",
     "audit_outbox",
     "alembic_version",
     "enum:request_status",

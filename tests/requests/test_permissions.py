@@ -3,6 +3,7 @@ the others get PERMISSION_DENIED, and a call without a token gets UNAUTHENTICATE
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +62,7 @@ CASES: dict[str, Case] = {
         lambda rpc, md, rid, x: rpc.SubmitRequest(
             pb.SubmitRequestRequest(request_id=rid), metadata=md
         ),
+        needs="sample",
     ),
     "ApproveRequest": Case(
         {"approver", "admin"},
@@ -104,7 +106,7 @@ CASES: dict[str, Case] = {
         needs="sample",
     ),
     "DownloadLogSample": Case(
-        {"service"},
+        READERS,
         S.NEW,
         lambda rpc, md, rid, x: _drain(
             rpc.DownloadLogSample(
@@ -122,7 +124,7 @@ CASES: dict[str, Case] = {
     ),
     "UploadTARevision": Case(
         {"approver", "admin"},
-        S.APPROVED,
+        S.FAILED,
         lambda rpc, md, rid, x: rpc.UploadTARevision(manual_stream(rid, BUNDLE), metadata=md),
     ),
     "DownloadTARevision": Case(
@@ -167,6 +169,26 @@ CASES: dict[str, Case] = {
         {"service"},
         S.GENERATING_TA,
         lambda rpc, md, rid, x: rpc.CreateAutoRevision(auto_stream(rid, BUNDLE), metadata=md),
+    ),
+    "RegenerateRequest": Case(
+        {"approver", "admin"},
+        S.FAILED,
+        lambda rpc, md, rid, x: rpc.RegenerateRequest(
+            pb.RegenerateRequestRequest(request_id=rid), metadata=md
+        ),
+    ),
+    "RecordValidationVerdict": Case(
+        {"service"},
+        S.VALIDATING,
+        lambda rpc, md, rid, x: rpc.RecordValidationVerdict(
+            pb.RecordValidationVerdictRequest(
+                request_id=rid,
+                validation_run_id=str(uuid.uuid4()),
+                ta_revision_id=str(uuid.uuid4()),
+                passed=True,
+            ),
+            metadata=md,
+        ),
     ),
 }
 

@@ -14,8 +14,8 @@ from tagen.requests.v1 import requests_pb2 as pb
 from services.kernel.storage import LocalStorage
 from services.requests.enums import RequestStatus as S
 from services.requests.enums import TARevisionType
-from services.requests.repositories import TARevisionRepository
-from tests.requests.conftest import SMALL_LIMIT, audit_events, make_request
+from services.requests.repositories import GenerationJobRepository, TARevisionRepository
+from tests.requests.conftest import SMALL_LIMIT, audit_events, force_status, make_request
 from tests.requests.streams import auto_stream, make_tgz, manual_stream, sha256, ta_bundle
 from tests.requests.test_requests_rpc import bad_field
 from tests.requests.test_samples_rpc import stored_files
@@ -41,7 +41,7 @@ async def download(rpc, caller, rid, version) -> tuple[pb.DownloadTARevisionResp
 
 
 async def test_manual_upload(rpc, cast, clean, objects_root) -> None:
-    request = await make_request(clean, cast.owner.user_id, S.APPROVED, source_system="Cisco ASA")
+    request = await make_request(clean, cast.owner.user_id, S.FAILED, source_system="Cisco ASA")
     reply = await rpc.UploadTARevision(manual_stream(request.id, BUNDLE), metadata=cast.approver.md)
     revision = reply.revision
     assert revision.version == 1 and revision.generated_by == pb.MANUAL
@@ -62,8 +62,21 @@ async def test_manual_upload(rpc, cast, clean, objects_root) -> None:
     [event] = await audit_events(clean, revision.id)
     assert event.action == "UPLOAD" and event.entity_type == "ta_revision"
     assert event.details["version"] == 1 and event.details["generated_by"] == "MANUAL"
+    # The upload started attempt 1: the request validates the revision, its job knows it.
+    assert revision.attempt == 1
+    details = await rpc.GetRequest(
+        pb.GetRequestRequest(request_id=str(request.id)), metadata=cast.owner.md
+    )
+    assert details.request.status == pb.VALIDATING and details.request.attempt == 1
+    async with clean.read_only() as session:
+        job = await GenerationJobRepository(session).for_attempt(request.id, 1)
+    assert job is not None and str(job.ta_revision_id) == revision.id
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await rpc.UploadTARevision(manual_stream(request.id, BUNDLE), metadata=cast.admin.md)
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    await force_status(clean, request.id, S.COMPLETED)
     second = await rpc.UploadTARevision(manual_stream(request.id, BUNDLE), metadata=cast.admin.md)
-    assert second.revision.version == 2
+    assert second.revision.version == 2 and second.revision.attempt == 2
 
 
 async def test_auto_revision(rpc, cast, clean) -> None:
@@ -135,8 +148,12 @@ async def test_revision_checksum_and_size(rpc, cast, clean, objects_root) -> Non
     assert ok.revision.version == 1
 
 
-@pytest.mark.parametrize("status", [S.NEW, S.PENDING_APPROVAL, S.REJECTED], ids=str)
-async def test_manual_revision_needs_an_approved_request(rpc, cast, clean, status) -> None:
+@pytest.mark.parametrize(
+    "status",
+    [S.NEW, S.PENDING_APPROVAL, S.REJECTED, S.APPROVED, S.GENERATING_TA, S.VALIDATING],
+    ids=str,
+)
+async def test_manual_revision_needs_a_finished_attempt(rpc, cast, clean, status) -> None:
     request = await make_request(clean, cast.owner.user_id, status)
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await rpc.UploadTARevision(manual_stream(request.id, BUNDLE), metadata=cast.approver.md)
@@ -152,9 +169,10 @@ async def test_auto_revision_only_while_generating(rpc, cast, clean, status) -> 
 
 
 async def test_list_and_download(rpc, cast, clean) -> None:
-    request = await make_request(clean, cast.owner.user_id, S.VALIDATING, source_system="Cisco ASA")
+    request = await make_request(clean, cast.owner.user_id, S.FAILED, source_system="Cisco ASA")
     other = ta_bundle("TA-cisco")
     await rpc.UploadTARevision(manual_stream(request.id, BUNDLE), metadata=cast.approver.md)
+    await force_status(clean, request.id, S.FAILED)
     await rpc.UploadTARevision(manual_stream(request.id, other), metadata=cast.approver.md)
     listed = await rpc.ListTARevisions(
         pb.ListTARevisionsRequest(request_id=str(request.id)), metadata=cast.owner.md

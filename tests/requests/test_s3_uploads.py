@@ -79,7 +79,7 @@ async def test_size_limit_on_s3_keeps_nothing(s3_rpc, cast, clean, bucket) -> No
 
 
 async def test_revision_upload_and_download_on_s3(s3_rpc, cast, clean, bucket) -> None:
-    request = await make_request(clean, cast.owner.user_id, S.APPROVED)
+    request = await make_request(clean, cast.owner.user_id, S.FAILED)
     bundle = ta_bundle()
     reply = await s3_rpc.UploadTARevision(manual_stream(request.id, bundle), metadata=cast.admin.md)
     assert bucket.content(reply.revision.storage_key) == bundle
@@ -96,7 +96,7 @@ async def test_revision_upload_and_download_on_s3(s3_rpc, cast, clean, bucket) -
 
 
 async def test_unsafe_bundle_on_s3_keeps_nothing(s3_rpc, cast, clean, bucket) -> None:
-    request = await make_request(clean, cast.owner.user_id, S.APPROVED)
+    request = await make_request(clean, cast.owner.user_id, S.FAILED)
     before = bucket.objects()
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await s3_rpc.UploadTARevision(

@@ -178,8 +178,11 @@ async def test_upload_refusals(rpc, cast, clean) -> None:
 async def test_state_change_during_upload_removes_the_object(
     rpc, cast, clean, new_request, objects_root
 ) -> None:
-    """The request is submitted while the sample streams: the row is refused and the
+    """The request is submitted while a second sample streams: its row is refused and the
     object that was already written is removed."""
+    first = await rpc.UploadLogSample(
+        sample_stream(str(new_request.id), LOG), metadata=cast.owner.md
+    )
     before = stored_files(objects_root)
 
     async def racing() -> AsyncIterator[pb.UploadLogSampleRequest]:
@@ -196,7 +199,7 @@ async def test_state_change_during_upload_removes_the_object(
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await rpc.UploadLogSample(racing(), metadata=cast.owner.md)
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert await rows(clean, new_request.id) == []
+    assert [row.id for row in await rows(clean, new_request.id)] == [uuid.UUID(first.sample.id)]
     assert stored_files(objects_root) == before
 
 

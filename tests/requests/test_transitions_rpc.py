@@ -15,7 +15,8 @@ from tagen.requests.v1 import requests_pb2 as pb
 from services.requests.enums import RequestStatus as S
 from services.requests.repositories import RequestRepository
 from tests.requests.conftest import audit_events, make_request
-from tests.requests.test_lifecycle import ALLOWED
+from tests.requests.streams import sample_stream
+from tests.requests.test_lifecycle import ALLOWED, STARTS_ATTEMPT
 from tests.requests.test_requests_rpc import bad_field
 
 Call = Callable[[Any, Any, str], Awaitable[Any]]
@@ -66,6 +67,13 @@ RPCS: dict[S, tuple[str, Call]] = {
     ),
 }
 AUDIT = {S.APPROVED: "APPROVE", S.REJECTED: "REJECT"}
+#: New attempts have their own calls (RegenerateRequest, UploadTARevision): the service
+#: calls above refuse them.
+BY_THESE_RPCS = (ALLOWED - STARTS_ATTEMPT) | {(S.PENDING_APPROVAL, S.APPROVED)}
+
+
+async def with_sample(rpc: Any, cast: Any, rid: str) -> None:
+    await rpc.UploadLogSample(sample_stream(rid, b"127.0.0.1 - - x\n"), metadata=cast.owner.md)
 
 
 @pytest.mark.parametrize("target", list(RPCS), ids=str)
@@ -75,7 +83,9 @@ async def test_transition(rpc, cast, clean, source: S, target: S) -> None:
     who, call = RPCS[target]
     caller = getattr(cast, who)
     rid = str(request.id)
-    if (source, target) in ALLOWED:
+    if source == S.NEW:
+        await with_sample(rpc, cast, rid)
+    if (source, target) in BY_THESE_RPCS:
         reply = await call(rpc, caller.md, rid)
         assert reply.request.status == pb.RequestStatus.Value(target.value)
         moved = reply.request
@@ -83,6 +93,12 @@ async def test_transition(rpc, cast, clean, source: S, target: S) -> None:
         assert moved.approved_by == (str(caller.user_id) if target == S.APPROVED else "")
         assert bool(moved.HasField("completed_at")) == (target == S.COMPLETED)
         assert moved.rejection_reason == ("samples too small" if target == S.REJECTED else "")
+        assert moved.HasField("failure") == (target == S.FAILED)
+        if target == S.FAILED:
+            stage = pb.GENERATION if source == S.GENERATING_TA else pb.VALIDATION
+            assert moved.failure.stage == stage
+            assert moved.failure.message == "splunk refused props.conf"
+        assert moved.attempt == (1 if target == S.APPROVED else 0)
         [event] = await audit_events(clean, rid)
         assert event.action == AUDIT.get(target, "UPDATE")
         assert event.details["previous_status"] == source.value
@@ -105,6 +121,7 @@ async def test_transition(rpc, cast, clean, source: S, target: S) -> None:
 async def test_full_flow_through_the_rpcs(rpc, cast, clean) -> None:
     request = await make_request(clean, cast.owner.user_id)
     rid = str(request.id)
+    await with_sample(rpc, cast, rid)
     for target in (S.PENDING_APPROVAL, S.APPROVED, S.GENERATING_TA, S.VALIDATING, S.COMPLETED):
         who, call = RPCS[target]
         reply = await call(rpc, getattr(cast, who).md, rid)

@@ -28,7 +28,7 @@ from services.requests.models import TARevision
 from services.requests.repositories import TARevisionRepository
 from services.validation import app
 from services.validation.enums import ValidationStatus
-from services.validation.models import AuditOutbox, ValidationRun
+from services.validation.models import AuditOutbox, ValidationRun, VerdictOutbox
 from tests.requests.conftest import Cast, empty_requests_schema
 from tests.requests.conftest import start_service as start_requests_service
 
@@ -51,6 +51,7 @@ def validation_settings(settings: Settings, tmp_path_factory: pytest.TempPathFac
             "max_parallel_validations": 0,
             "validation_poll_seconds": 0.05,
             "validation_run_appinspect": False,
+            "generation_worker_enabled": False,  # runs are queued by the tests here
         }
     )
 
@@ -93,6 +94,7 @@ async def paused_service(
 async def empty_validation_schema(db: Database) -> None:
     async with db.unit_of_work() as session:
         await session.execute(delete(AuditOutbox))
+        await session.execute(delete(VerdictOutbox))
         await session.execute(delete(ValidationRun))
 
 

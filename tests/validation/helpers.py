@@ -15,7 +15,7 @@ from tagen.validation.v1 import validation_pb2 as pb
 
 from services.kernel.db import Database
 from services.requests.enums import RequestStatus
-from services.requests.repositories import RequestRepository
+from services.requests.repositories import RequestRepository, TARevisionRepository
 from services.requests.ta_builder import BuildOptions, Sample, build_ta
 from tests.requests.conftest import Cast, make_request
 from tests.requests.streams import manual_stream, sample_stream
@@ -60,14 +60,15 @@ async def request_with_revision(
     db: Database, requests_rpc, cast: Cast, package: bytes, samples: dict[str, bytes]
 ) -> Prepared:
     """A request with these log samples (uploaded by its owner) and `package` as its v1
-    (uploaded by an approver once the request is APPROVED)."""
+    (a MANUAL revision uploaded by an approver once the request is FAILED: the request is
+    VALIDATING that revision then)."""
     request = await make_request(db, cast.owner.user_id)
     for name, data in samples.items():
         await requests_rpc.UploadLogSample(
             sample_stream(request.id, data, filename=name), metadata=cast.owner.md
         )
     async with db.unit_of_work() as session:
-        await RequestRepository(session).update(request.id, {"status": RequestStatus.APPROVED})
+        await RequestRepository(session).update(request.id, {"status": RequestStatus.FAILED})
     reply = await requests_rpc.UploadTARevision(
         manual_stream(request.id, package), metadata=cast.approver.md
     )
@@ -84,3 +85,23 @@ async def finished(rpc, cast: Cast, run_id: str, *, within: float = 20.0) -> pb.
 
     result: pb.ValidationRun = await wait_for(check, within=within)
     return result
+
+
+async def copy_revision(db: Database, prepared: Prepared, version: int) -> Prepared:
+    """Another revision of the request with the same bundle object (a run per revision)."""
+    async with db.unit_of_work() as session:
+        revisions = TARevisionRepository(session)
+        source = await revisions.get_by_id(uuid.UUID(prepared.revision_id))
+        assert source is not None
+        copy = await revisions.create(
+            {
+                "request_id": source.request_id,
+                "version": version,
+                "storage_key": source.storage_key,
+                "storage_bucket": source.storage_bucket,
+                "generated_by": source.generated_by,
+                "file_size": source.file_size,
+                "checksum": source.checksum,
+            }
+        )
+    return Prepared(prepared.request_id, str(copy.id))

@@ -11,7 +11,12 @@ from tests.kernel.migration_checks import check_round_trip, schema_differences, 
 def test_upgrade_downgrade_upgrade(database_url: str) -> None:
     with scratch_database(database_url) as url:
         check_round_trip(url, "validation", ValidationBase.metadata)
-        assert table_names(url, SCHEMA) == {"validation_runs", "audit_outbox", "alembic_version"}
+        assert table_names(url, SCHEMA) == {
+            "validation_runs",
+            "verdict_outbox",
+            "audit_outbox",
+            "alembic_version",
+        }
 
 
 def test_models_and_migrations_agree_on_the_test_database(database_url: str) -> None:

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity.repositories import SystemConfigRepository
 from services.kernel.db import Database
@@ -20,11 +21,13 @@ from services.kernel.settings import Settings
 from services.kernel.tokens import KeyMaterial
 from services.validation import app
 from services.validation.enums import ValidationStatus as S
-from services.validation.models import ValidationRun
+from services.validation.models import ValidationRun, VerdictOutbox
+from services.validation.repositories import ValidationRunRepository
 from services.validation.runner import CONFIG_KEY, ValidationRunner
 from tests.validation.conftest import (
     load_run,
     make_run,
+    outbox,
     start_validation_service,
     validation_runtime,
     wait_for,
@@ -147,3 +150,85 @@ async def test_system_config_overrides_the_environment_limit(
             assert len(await runner.claim()) == 2
     finally:
         await set_limit(clean, None)
+
+
+class VerdictsWritten(ValidationRunner):
+    """A runner that notes the verdicts it writes, inside their transaction."""
+
+    written: list[tuple[object, bool]]
+
+    def _ended(self, session: AsyncSession, runs: list[ValidationRun]) -> None:
+        super()._ended(session, runs)
+        self.written = [(o.run_id, o.passed) for o in session.new if isinstance(o, VerdictOutbox)]
+
+
+async def test_a_dead_workers_run_is_queued_again_then_failed_after_the_limit(
+    validation_settings: Settings, keys: KeyMaterial, requests_service: GrpcService, clean
+) -> None:
+    """A RUNNING run whose lease expired (its worker was killed) goes back to the queue and
+    is claimed again, counting its attempts; past VALIDATION_MAX_ATTEMPTS it FAILS with the
+    reason and leaves a verdict for the requests service."""
+    runtime = validation_runtime(
+        validation_settings, keys, requests_service, max_parallel_validations=5
+    )
+    expired = NOW - timedelta(seconds=5)
+    again = await make_run(
+        clean, status=S.RUNNING, started_at=NOW, attempts=1, lease_expires_at=expired
+    )
+    spent = await make_run(
+        clean, status=S.RUNNING, started_at=NOW, attempts=3, lease_expires_at=expired
+    )
+    alive = await make_run(
+        clean,
+        status=S.RUNNING,
+        started_at=NOW,
+        attempts=1,
+        lease_expires_at=NOW + timedelta(hours=1),
+    )
+    async with runner_for(runtime, clean) as runner:
+        watched = VerdictsWritten(runner.deps)
+        claimed = await watched.claim()
+    assert [run.id for run in claimed] == [again.id]
+    assert claimed[0].attempts == 2 and claimed[0].status == S.RUNNING
+    failed = await load_run(clean, spent.id)
+    assert failed.status == S.FAILED and "3 times" in (failed.error_message or "")
+    assert (await load_run(clean, alive.id)).status == S.RUNNING
+    # (The session's other validation services may deliver the verdict at once: it is read
+    # in the transaction that wrote it.)
+    assert watched.written == [(spent.id, False)]
+    events = [e for e in await outbox(clean) if e.entity_id in (again.id, spent.id)]
+    assert {(e.entity_id, e.details["new_status"]) for e in events} == {
+        (again.id, "QUEUED"),
+        (again.id, "RUNNING"),
+        (spent.id, "FAILED"),
+    }
+    assert all(e.details["actor"] == "service:validation" for e in events)
+
+
+async def test_a_cancelled_run_stops_its_check(
+    validation_settings: Settings, keys: KeyMaterial, requests_service: GrpcService, clean
+) -> None:
+    """The heartbeat of a runner finds its run cancelled and cancels the run's task (which
+    kills the check process); the run stays FAILED as the cancel left it."""
+    runtime = validation_runtime(validation_settings, keys, requests_service)
+    run = await make_run(clean, status=S.RUNNING, started_at=NOW, attempts=1)
+    async with runner_for(runtime, clean) as runner:
+        started = asyncio.Event()
+
+        async def long_check() -> None:
+            started.set()
+            await asyncio.sleep(3600)
+
+        task = asyncio.create_task(long_check())
+        runner.tasks[run.id] = task  # type: ignore[assignment]
+        await started.wait()
+        await runner.heartbeat()
+        assert not task.cancelled()  # still RUNNING: only its lease was renewed
+        async with clean.unit_of_work() as session:
+            await ValidationRunRepository(session).cancel(run.id, "cancelled by aaron")
+        await runner.heartbeat()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        assert task.cancelled()
+    stored = await load_run(clean, run.id)
+    assert stored.status == S.FAILED and stored.error_message == "cancelled by aaron"

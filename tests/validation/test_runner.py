@@ -21,7 +21,14 @@ from services.kernel.tokens import KeyMaterial
 from services.validation.execution import failure_message
 from services.validation.repositories import ValidationRunRepository
 from tests.validation.conftest import start_validation_service, validation_runtime
-from tests.validation.helpers import SAMPLE, apache_ta, edited, finished, request_with_revision
+from tests.validation.helpers import (
+    SAMPLE,
+    apache_ta,
+    copy_revision,
+    edited,
+    finished,
+    request_with_revision,
+)
 
 pytestmark = pytest.mark.xdist_group("validation-runner")
 
@@ -122,8 +129,9 @@ async def test_several_runs_all_finish_under_the_limit(
                 seen.append(await ValidationRunRepository(session).get_running_count())
             await asyncio.sleep(0.005)
 
+    copies = [await copy_revision(clean, prepared, version) for version in range(2, 7)]
     watcher = asyncio.create_task(watch())
-    queued = [await queue(runner_rpc, cast, prepared) for _ in range(6)]
+    queued = [await queue(runner_rpc, cast, p) for p in (prepared, *copies)]
     runs = [await finished(runner_rpc, cast, q.id) for q in queued]
     done.set()
     await watcher

@@ -13,6 +13,7 @@ from tagen.validation.v1 import validation_pb2_grpc as pb_grpc
 
 from services.requests.enums import RequestStatus
 from services.validation.enums import ValidationStatus
+from services.validation.repositories import ValidationRunRepository
 from tests.requests.conftest import make_request
 from tests.validation.conftest import (
     NOWHERE,
@@ -115,10 +116,30 @@ async def test_get_returns_every_field(rpc, cast, clean, approved) -> None:
     assert got.validation_logs == "line 1\nline 2"
 
 
+async def test_queueing_a_revision_again_returns_its_active_run(rpc, cast, clean, approved) -> None:
+    request, revision = approved
+    first = await queue(rpc, cast.owner, request.id, revision.id)
+    again = await queue(rpc, cast.approver, request.id, revision.id)
+    assert again.id == first.id and again.status == pb.QUEUED
+    assert [e.action for e in await outbox(clean)] == ["CREATE"]
+    async with clean.unit_of_work() as session:
+        await ValidationRunRepository(session).update(
+            uuid.UUID(first.id), {"status": ValidationStatus.RUNNING}
+        )
+    assert (await queue(rpc, cast.service, request.id, revision.id)).id == first.id
+    async with clean.unit_of_work() as session:
+        await ValidationRunRepository(session).update(
+            uuid.UUID(first.id), {"status": ValidationStatus.FAILED}
+        )
+    fresh = await queue(rpc, cast.owner, request.id, revision.id)
+    assert fresh.id != first.id and fresh.status == pb.QUEUED
+
+
 async def test_list_pages_newest_first_and_filters_by_status(rpc, cast, clean, approved) -> None:
     request, revision = approved
-    made = [await queue(rpc, cast.owner, request.id, revision.id) for _ in range(3)]
-    await make_run(clean, ta_revision_id=revision.id)  # another request's run
+    revisions = [revision, *[await make_revision(clean, request.id, v) for v in (2, 3)]]
+    made = [await queue(rpc, cast.owner, request.id, r.id) for r in revisions]
+    await make_run(clean, ta_revision_id=uuid.uuid4())  # another request's run
     first = await rpc.ListValidations(
         pb.ListValidationsRequest(request_id=str(request.id), page_size=2), metadata=cast.owner.md
     )

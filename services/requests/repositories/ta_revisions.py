@@ -48,3 +48,11 @@ class TARevisionRepository(BaseRepository[TARevision]):
                 TARevision.request_id == request_id, TARevision.version == version
             )
         )
+
+    async def get_for_attempt(self, request_id: uuid.UUID, attempt: int) -> TARevision | None:
+        """The revision of one pipeline attempt (at most one: unique (request_id, attempt))."""
+        return await self.session.scalar(
+            select(TARevision).where(
+                TARevision.request_id == request_id, TARevision.attempt == attempt
+            )
+        )

@@ -34,6 +34,9 @@ class BuildOptions:
     timezone: str | None = None
     allow_no_timestamp: bool = False
     limits: WindowLimits = field(default_factory=WindowLimits)
+    preferred_sourcetypes: tuple[str, ...] = ()
+    """Source type names of a reference TA of the same product: a generated source type of
+    a kind one of them names (e.g. "access" in "apache:access") takes that name."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,10 @@ def _group(analyses: Sequence[SampleAnalysis]) -> list[list[SampleAnalysis]]:
     return list(groups.values())
 
 
+def _preferred_name(names: Sequence[str], kind: str) -> str | None:
+    return next((n for n in names if kind in re.split(r"[:_.\-]", n.lower())), None)
+
+
 def _drafts(
     groups: Sequence[Sequence[SampleAnalysis]], system: SourceSystem, options: BuildOptions
 ) -> list[SourcetypeDraft]:
@@ -96,7 +103,7 @@ def _drafts(
         kinds[kind] += 1
         if kinds[kind] > 1:
             kind = f"{kind}{kinds[kind]}"
-        name = system.sourcetype(kind)
+        name = _preferred_name(options.preferred_sourcetypes, kind) or system.sourcetype(kind)
         name_slug = slug(name)
         merged = _merge(group)
         extraction = plan_extractions(merged, name_slug)

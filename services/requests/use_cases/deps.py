@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 
 from services.kernel.db import Database
 from services.kernel.outbox import AuditRecorder
@@ -19,6 +20,8 @@ class RequestsDeps:
     storage: ObjectStorage
     config: RuntimeConfig
     audit: AuditRecorder
+    jobs_due: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when a pipeline attempt starts here: the generation worker looks at once."""
 
     @classmethod
     def build(

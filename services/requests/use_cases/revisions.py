@@ -1,5 +1,5 @@
-"""TA revisions: AUTO ones from the generation pipeline, MANUAL ones uploaded by approvers,
-their history and their download."""
+"""TA revisions: AUTO ones from the generation pipeline, MANUAL ones uploaded by approvers
+(each starts a new attempt that validates it), their history and their download."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from services.kernel.call_context import require_principal
 from services.kernel.enums import AuditAction
 from services.kernel.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -17,13 +19,18 @@ from services.kernel.storage import StoredObject, normalize_sha256
 from services.kernel.storage.ownership import discard, owned_by_row
 from services.requests import lifecycle
 from services.requests.bundles import inspect_bundle
-from services.requests.enums import TARevisionType
-from services.requests.models import TARevision
-from services.requests.repositories import RequestRepository, TARevisionRepository
+from services.requests.enums import RequestStatus, TARevisionType
+from services.requests.models import Request, TARevision
+from services.requests.repositories import (
+    GenerationJobRepository,
+    RequestRepository,
+    TARevisionRepository,
+)
 from services.requests.use_cases import rules
 from services.requests.use_cases.deps import RequestsDeps
 from services.requests.use_cases.downloads import Download
 from services.requests.use_cases.samples import UploadInfo
+from services.requests.use_cases.transitions import apply
 from services.requests.use_cases.uploads import object_key
 
 BUNDLE_TYPE = "application/gzip"
@@ -47,12 +54,39 @@ class RevisionUseCases:
             return await TARevisionRepository(session).get_revision_history(request_id)
 
     async def upload_manual(self, info: UploadInfo, chunks: AsyncIterator[bytes]) -> TARevision:
-        """A MANUAL revision from an APPROVER or ADMIN (the access table checks the role)."""
+        """A MANUAL revision from an APPROVER or ADMIN of a FAILED or COMPLETED request: it
+        starts a new attempt, the request goes to VALIDATING and the revision is validated."""
         principal = require_principal()
         filename = clean_filename("filename", info.filename)
         metadata = {"source": "manual_upload", "filename": filename}
         return await self._create(
             info, chunks, TARevisionType.MANUAL, principal.user_id, None, metadata
+        )
+
+    async def store_generated(
+        self,
+        request_id: uuid.UUID,
+        attempt: int,
+        package: bytes,
+        config_summary: dict[str, Any],
+        generation_metadata: dict[str, Any],
+    ) -> TARevision:
+        """The pipeline's AUTO revision of `attempt`; in the same transaction the request
+        moves GENERATING_TA -> VALIDATING and the attempt's job records the revision. A second
+        revision for one attempt is refused by the unique (request_id, attempt)."""
+
+        async def chunks() -> AsyncIterator[bytes]:
+            yield package
+
+        info = UploadInfo(request_id, "generated.tgz", BUNDLE_TYPE, "")
+        return await self._create(
+            info,
+            chunks(),
+            TARevisionType.AUTO,
+            None,
+            config_summary,
+            generation_metadata,
+            attempt=attempt,
         )
 
     async def create_auto(
@@ -76,7 +110,12 @@ class RevisionUseCases:
         uploader: uuid.UUID | None,
         config_summary: dict[str, Any] | None,
         generation_metadata: dict[str, Any] | None,
+        *,
+        attempt: int | None = None,
     ) -> TARevision:
+        """Store the bundle, then (one transaction) the revision row, its audit event and,
+        for a MANUAL revision or a pipeline attempt's AUTO one, the request's move to
+        VALIDATING."""
         check_content_type("content_type", info.content_type, BUNDLE_TYPE)
         declared = normalize_sha256("sha256", info.sha256)
         allowed = (
@@ -98,6 +137,14 @@ class RevisionUseCases:
         async with owned_by_row(self.deps.storage, stored), self.deps.db.unit_of_work() as session:
             request = await rules.load_locked(RequestRepository(session), info.request_id)
             _require_state(request.status, allowed, kind)
+            step = None
+            if kind is TARevisionType.MANUAL:
+                step = lifecycle.transition(request.status, RequestStatus.VALIDATING)
+                rules.require_reviewer(require_principal(), request)
+                attempt = request.attempt + 1
+            elif attempt is not None:
+                _require_attempt(request, attempt)
+                step = lifecycle.transition(request.status, RequestStatus.VALIDATING)
             revisions = TARevisionRepository(session)
             revision = await revisions.create(
                 {
@@ -111,6 +158,7 @@ class RevisionUseCases:
                     "checksum": stored.sha256,
                     "config_summary": config_summary or summary,
                     "generation_metadata": generation_metadata,
+                    "attempt": attempt,
                 }
             )
             self.deps.audit.record(
@@ -124,9 +172,33 @@ class RevisionUseCases:
                     "generated_by": kind.value,
                     "file_size": stored.size,
                     "checksum": stored.sha256,
+                    "attempt": attempt,
                 },
             )
-            return revision
+            if step is not None:
+                await self._validate(session, request, step, revision)
+        if kind is TARevisionType.MANUAL:
+            self.deps.jobs_due.set()  # committed: the new attempt's job is due
+        return revision
+
+    async def _validate(
+        self,
+        session: AsyncSession,
+        request: Request,
+        step: lifecycle.Transition,
+        revision: TARevision,
+    ) -> None:
+        """Move the request to VALIDATING with `revision`: a MANUAL revision's move opens a
+        new attempt whose job knows the revision; an AUTO revision's job learns it."""
+        details = {"ta_revision_id": str(revision.id)}
+        if revision.generated_by is TARevisionType.MANUAL:
+            await apply(self.deps, session, request, step, {}, details, ta_revision_id=revision.id)
+            return
+        jobs = GenerationJobRepository(session)
+        job = await jobs.for_attempt(request.id, revision.attempt or 0)
+        if job is not None:
+            await jobs.set_revision(job.id, revision.id)
+        await apply(self.deps, session, request, step, {}, details)
 
     async def _inspect(self, stored: StoredObject) -> dict[str, Any]:
         """The bundle's config summary; the object is removed when the bundle is refused."""
@@ -179,6 +251,14 @@ class RevisionUseCases:
             size=revision.file_size or 0,
             sha256=revision.checksum or "",
             chunks=content(),
+        )
+
+
+def _require_attempt(request: Request, attempt: int) -> None:
+    if request.status != RequestStatus.GENERATING_TA or request.attempt != attempt:
+        raise FailedPrecondition(
+            f"attempt {attempt} no longer generates a TA (the request is {request.status}, "
+            f"attempt {request.attempt})"
         )
 
 

@@ -96,7 +96,8 @@ class SampleUseCases:
             return await LogSampleRepository(session).get_by_request(request_id)
 
     async def download(self, request_id: uuid.UUID, sample_id: uuid.UUID) -> Download:
-        """A live sample's content, for services (the access table admits only them)."""
+        """A live sample's content, for the request's readers (a person's download is
+        audited; the services' reads for generation and validation are not)."""
         principal = require_principal()
         async with self.deps.db.read_only() as session:
             request = await rules.load(RequestRepository(session), request_id)
@@ -104,6 +105,15 @@ class SampleUseCases:
             sample = await LogSampleRepository(session).get_live(sample_id)
             if sample is None or sample.request_id != request_id:
                 raise NotFound("log_sample", sample_id)
+        if not principal.is_service:
+            async with self.deps.db.unit_of_work() as session:
+                self.deps.audit.record(
+                    session,
+                    AuditAction.DOWNLOAD,
+                    "log_sample",
+                    sample.id,
+                    {"request_id": str(request_id), "filename": sample.filename},
+                )
         chunks = await opened(self.deps.storage, sample.storage_key, sample.storage_bucket)
         return Download(
             filename=sample.filename,

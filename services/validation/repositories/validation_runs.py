@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, cast, extract, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
 
 from services.kernel.errors import InvalidArgument
 from services.kernel.repository import BaseRepository, check_page
@@ -24,11 +25,25 @@ CLAIM_LOCK_KEY = 0x7A6E_7661_6C69  # "validation" claims
 
 ContainerName = Callable[[uuid.UUID], str]
 
+#: The predicate of the partial unique index uq_validation_runs_active_revision.
+ACTIVE_PREDICATE = text("status IN ('QUEUED', 'RUNNING')")
+
 
 def _duration_since_start() -> ColumnElement[Any]:
     """Whole seconds from started_at to now (0 when the run never started)."""
     elapsed = extract("epoch", func.now() - func.coalesce(ValidationRun.started_at, func.now()))
     return func.greatest(0, cast(func.round(elapsed), Integer))
+
+
+def _finished(message: str) -> dict[str, Any]:
+    """The columns of a run that ends FAILED without a check result."""
+    return {
+        "status": S.FAILED,
+        "error_message": message,
+        "completed_at": func.now(),
+        "duration_seconds": _duration_since_start(),
+        "lease_expires_at": None,
+    }
 
 
 class ValidationRunRepository(BaseRepository[ValidationRun]):
@@ -62,15 +77,101 @@ class ValidationRunRepository(BaseRepository[ValidationRun]):
         """How many runs are RUNNING right now (the concurrency limit counts these)."""
         return await self.count({"status": S.RUNNING})
 
+    async def queue_once(self, values: dict[str, Any]) -> tuple[ValidationRun, bool]:
+        """A new QUEUED run of the revision, or the run of it already QUEUED or RUNNING
+        (the partial unique index on ta_revision_id decides, even between replicas);
+        (run, created)."""
+        stmt = (
+            insert(ValidationRun)
+            .values(id=uuid.uuid4(), status=S.QUEUED, **values)
+            .on_conflict_do_nothing(
+                index_elements=["ta_revision_id"],
+                index_where=ACTIVE_PREDICATE,
+            )
+            .returning(ValidationRun)
+            .execution_options(populate_existing=True)
+        )
+        created = (await self.session.scalars(stmt)).one_or_none()
+        if created is not None:
+            return created, True
+        active = await self.session.scalar(
+            select(ValidationRun).where(
+                ValidationRun.ta_revision_id == values["ta_revision_id"],
+                ValidationRun.status.in_([S.QUEUED, S.RUNNING]),
+            )
+        )
+        if active is None:  # it finished between the two statements: queue anew
+            return await self.queue_once(values)
+        return active, False
+
     async def start_validation(
-        self, validation_id: uuid.UUID, container_id: str
+        self, validation_id: uuid.UUID, container_id: str, *, lease_seconds: float = 1800.0
     ) -> ValidationRun | None:
-        """QUEUED -> RUNNING with started_at and the container; None when the run does not
-        exist or is not QUEUED (someone else started it first: nothing is written then)."""
+        """QUEUED -> RUNNING with started_at, the container, one more attempt and a lease;
+        None when the run does not exist or is not QUEUED (someone else started it first:
+        nothing is written then)."""
         stmt = (
             update(ValidationRun)
             .where(ValidationRun.id == validation_id, ValidationRun.status == S.QUEUED)
-            .values(status=S.RUNNING, started_at=func.now(), splunk_container_id=container_id)
+            .values(
+                status=S.RUNNING,
+                started_at=func.now(),
+                splunk_container_id=container_id,
+                attempts=ValidationRun.attempts + 1,
+                lease_expires_at=func.now() + timedelta(seconds=lease_seconds),
+            )
+            .returning(ValidationRun)
+            .execution_options(populate_existing=True)
+        )
+        return (await self.session.scalars(stmt)).one_or_none()
+
+    async def renew_leases(self, run_ids: list[uuid.UUID], lease_seconds: float) -> set[uuid.UUID]:
+        """Extend the leases of these runs while they are RUNNING; the ids still RUNNING (a
+        run missing from the answer was cancelled or failed meanwhile)."""
+        if not run_ids:
+            return set()
+        stmt = (
+            update(ValidationRun)
+            .where(ValidationRun.id.in_(run_ids), ValidationRun.status == S.RUNNING)
+            .values(lease_expires_at=func.now() + timedelta(seconds=lease_seconds))
+            .returning(ValidationRun.id)
+        )
+        return set((await self.session.scalars(stmt)).all())
+
+    async def recover_expired(
+        self, max_attempts: int, message: str
+    ) -> tuple[list[ValidationRun], list[ValidationRun]]:
+        """RUNNING runs whose lease expired (their worker died): back to QUEUED while they
+        have attempts left, else FAILED with `message`; (requeued, failed)."""
+        expired = (ValidationRun.status == S.RUNNING, ValidationRun.lease_expires_at < func.now())
+        requeued = await self.session.scalars(
+            update(ValidationRun)
+            .where(*expired, ValidationRun.attempts < max_attempts)
+            .values(
+                status=S.QUEUED, started_at=None, splunk_container_id=None, lease_expires_at=None
+            )
+            .returning(ValidationRun)
+            .execution_options(populate_existing=True)
+        )
+        back = list(requeued.all())
+        failed = await self.session.scalars(
+            update(ValidationRun)
+            .where(*expired, ValidationRun.attempts >= max_attempts)
+            .values(**_finished(message))
+            .returning(ValidationRun)
+            .execution_options(populate_existing=True)
+        )
+        return back, list(failed.all())
+
+    async def cancel(self, validation_id: uuid.UUID, message: str) -> ValidationRun | None:
+        """QUEUED or RUNNING -> FAILED with `message`; None when the run already finished."""
+        stmt = (
+            update(ValidationRun)
+            .where(
+                ValidationRun.id == validation_id,
+                ValidationRun.status.in_([S.QUEUED, S.RUNNING]),
+            )
+            .values(**_finished(message))
             .returning(ValidationRun)
             .execution_options(populate_existing=True)
         )
@@ -104,6 +205,7 @@ class ValidationRunRepository(BaseRepository[ValidationRun]):
                 error_message=error_message,
                 completed_at=func.now(),
                 duration_seconds=_duration_since_start(),
+                lease_expires_at=None,
             )
             .returning(ValidationRun)
             .execution_options(populate_existing=True)
@@ -111,7 +213,7 @@ class ValidationRunRepository(BaseRepository[ValidationRun]):
         return (await self.session.scalars(stmt)).one_or_none()
 
     async def claim_queued(
-        self, max_running: int, container_name: ContainerName
+        self, max_running: int, container_name: ContainerName, *, lease_seconds: float = 1800.0
     ) -> list[ValidationRun]:
         """Start the oldest QUEUED runs while fewer than `max_running` are RUNNING.
 
@@ -138,7 +240,9 @@ class ValidationRunRepository(BaseRepository[ValidationRun]):
         ).all()
         claimed = []
         for run_id in ids:
-            run = await self.start_validation(run_id, container_name(run_id))
+            run = await self.start_validation(
+                run_id, container_name(run_id), lease_seconds=lease_seconds
+            )
             if run is not None:
                 claimed.append(run)
         return claimed
@@ -149,12 +253,7 @@ class ValidationRunRepository(BaseRepository[ValidationRun]):
         stmt = (
             update(ValidationRun)
             .where(ValidationRun.status == S.RUNNING, ValidationRun.started_at < started_before)
-            .values(
-                status=S.FAILED,
-                error_message=message,
-                completed_at=func.now(),
-                duration_seconds=_duration_since_start(),
-            )
+            .values(**_finished(message))
             .returning(ValidationRun)
             .execution_options(populate_existing=True)
         )
@@ -165,7 +264,9 @@ class ValidationRunRepository(BaseRepository[ValidationRun]):
         result = await self.session.execute(
             update(ValidationRun)
             .where(ValidationRun.id == validation_id, ValidationRun.status == S.RUNNING)
-            .values(status=S.QUEUED, started_at=None, splunk_container_id=None)
+            .values(
+                status=S.QUEUED, started_at=None, splunk_container_id=None, lease_expires_at=None
+            )
             .execution_options(synchronize_session=False)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]

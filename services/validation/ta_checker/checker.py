@@ -35,6 +35,8 @@ class CheckOptions:
     thresholds: Thresholds = field(default_factory=Thresholds)
     reference_time: datetime | None = None
     debug_events: int = 50
+    cim_required: bool = False
+    """The request requires the Splunk Common Information Model (thresholds may use it)."""
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ class ValidationDeps:
     audit: AuditRecorder
     queued: asyncio.Event = field(default_factory=asyncio.Event)
     """Set when a run is queued or a slot frees up: the runner looks at once."""
+    finished: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when a run finished here: its verdict is delivered at once."""
 
     @classmethod
     def build(
