@@ -20,7 +20,10 @@ USERS = {"REQUESTOR", "APPROVER", "ADMIN", "KNOWLEDGE_MANAGER"}
 EXPECTED: dict[str, set[str]] = {
     "Login": set(CALLERS),
     "RefreshToken": set(CALLERS),
-    "Logout": set(CALLERS),
+    "Logout": USERS,  # only the caller's own refresh token
+    "ChangePassword": USERS,
+    "LogoutEverywhere": USERS,
+    "ListSecurityStampChanges": {"service"},
     "GetCurrentUser": USERS,
     "ListUsers": {"ADMIN"},
     "CreateUser": {"ADMIN"},
@@ -45,6 +48,11 @@ def requests(target: uuid.UUID) -> dict[str, object]:
         "Login": pb.LoginRequest(username="nobody", password="whatever-123"),
         "RefreshToken": pb.RefreshTokenRequest(refresh_token="unknown"),
         "Logout": pb.LogoutRequest(refresh_token="unknown"),
+        "ChangePassword": pb.ChangePasswordRequest(
+            current_password="not-the-password", new_password="a-long-new-passphrase"
+        ),
+        "LogoutEverywhere": pb.LogoutEverywhereRequest(),
+        "ListSecurityStampChanges": pb.ListSecurityStampChangesRequest(),
         "GetCurrentUser": pb.GetCurrentUserRequest(),
         "ListUsers": pb.ListUsersRequest(),
         "CreateUser": pb.CreateUserRequest(
@@ -95,7 +103,7 @@ async def test_permission_matrix(identity, people, tokens) -> None:
             except grpc.aio.AioRpcError as err:
                 outcome = err.code().name
             denied = outcome in ("PERMISSION_DENIED", "UNAUTHENTICATED") and (
-                method not in ("Login", "RefreshToken", "Logout")
+                method not in ("Login", "RefreshToken")
             )
             outcomes[(method, caller)] = outcome
             assert denied == (caller not in allowed), (method, caller, outcome)

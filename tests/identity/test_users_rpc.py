@@ -146,7 +146,12 @@ async def test_users_see_and_edit_only_themselves(identity, people) -> None:
     own = await identity.GetUser(pb.GetUserRequest(user_id=str(me_id)), metadata=bearer(me))
     assert own.user.username == "ivy"
     changed = await identity.UpdateUser(
-        pb.UpdateUserRequest(user_id=str(me_id), full_name="Ivy", password="new-password-1"),
+        pb.UpdateUserRequest(
+            user_id=str(me_id),
+            full_name="Ivy",
+            password="new-password-1",
+            current_password="correct-horse-1",
+        ),
         metadata=bearer(me),
     )
     assert changed.user.full_name == "Ivy"
