@@ -99,6 +99,12 @@ def payload_too_large(limit: int) -> HttpError:
     return HttpError(413, "RESOURCE_EXHAUSTED", f"the body is larger than {limit} bytes")
 
 
+def headers_too_large() -> HttpError:
+    return HttpError(
+        431, "INVALID_ARGUMENT", "request headers (or the Authorization header) too large"
+    )
+
+
 def unsupported_media_type(expected: str) -> HttpError:
     return HttpError(415, "INVALID_ARGUMENT", f"the body must be {expected}")
 

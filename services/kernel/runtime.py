@@ -7,6 +7,7 @@ import importlib.util
 from dataclasses import dataclass, field
 
 from services.kernel.db import Database
+from services.kernel.paging import configure_page_key
 from services.kernel.revocation import RevocationFeed, Revocations
 from services.kernel.server import GrpcService, ServiceDefinition
 from services.kernel.settings import Settings
@@ -36,6 +37,7 @@ class Runtime:
 
     @classmethod
     def from_keys(cls, settings: Settings, keys: KeyMaterial) -> Runtime:
+        configure_page_key(keys.service_secret)
         if not settings.revocation_feed_enabled:
             verifier = TokenVerifier(keys.public_pem, keys.service_secret, settings.jwt_issuer)
             return cls(settings, keys, verifier)

@@ -64,7 +64,11 @@ async def test_refresh_and_logout(http, people):
     assert new["access_token"] and new["user"]["username"] == "carol"
     me = await http.get("/v1/users/me", headers=auth(new["access_token"]))
     assert me.status_code == 200
-    out = await http.post("/v1/auth:logout", json={"refresh_token": new["refresh_token"]})
+    out = await http.post(
+        "/v1/auth:logout",
+        json={"refresh_token": new["refresh_token"]},
+        headers=auth(new["access_token"]),
+    )
     assert out.status_code == 200 and out.json() == {}
     again = await http.post("/v1/auth:refresh", json={"refresh_token": new["refresh_token"]})
     assert again.status_code == 401
