@@ -53,6 +53,11 @@ def optional_text(field: str, value: str, *, max_length: int) -> str | None:
     return require_text(field, value, max_length=max_length) if value.strip() else None
 
 
+def search_text(field: str, value: str, *, max_length: int = 255) -> str:
+    """A search query: may be empty, is trimmed, bounded and free of NUL characters."""
+    return optional_text(field, value, max_length=max_length) or ""
+
+
 def require_email(field: str, value: str) -> str:
     email = require_text(field, value, max_length=255)
     if not _EMAIL.match(email):

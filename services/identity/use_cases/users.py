@@ -21,7 +21,13 @@ from services.kernel.errors import (
     NotFound,
     PermissionDenied,
 )
-from services.kernel.validation import Page, optional_text, require_email, require_text
+from services.kernel.validation import (
+    Page,
+    optional_text,
+    require_email,
+    require_text,
+    search_text,
+)
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@")
 
@@ -87,9 +93,7 @@ class UserUseCases:
         return view
 
     async def list_users(self, query: str, page: Page) -> list[User]:
-        query = query.strip()
-        if len(query) > 255:
-            raise InvalidArgument("query", "must be at most 255 characters")
+        query = search_text("query", query)
         async with self.deps.db.read_only() as session:
             return await UserRepository(session).search_users(query, page.offset, page.size)
 
