@@ -87,6 +87,10 @@ class Runtime:
         db = Database.from_settings(self.settings, url=database_url)
         definition = self.build(context, db)
         bind = getattr(self.settings, f"{context}_port") if port is None else port
-        return GrpcService(
+        service = GrpcService(
             definition, self.verifier, self.settings.grpc_host, bind, self.revocation_feed
         )
+        if context == "identity" and self.revocation_feed is not None:
+            # Where identity really listens (a port of 0 was chosen only now).
+            self.revocation_feed.address = service.address
+        return service
