@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     login_throttle_base_seconds: float = Field(default=1.0, gt=0, le=3600)
     login_throttle_max_seconds: float = Field(default=900.0, gt=0, le=86400)
 
+    # Key of the secret values in system_config (Fernet); empty = DATA_DIR/keys (embedded).
+    config_encryption_key: str = ""
+
     # Argon2id cost (RFC 9106 second recommendation by default).
     password_hash_time_cost: int = Field(default=3, ge=1, le=10)
     password_hash_memory_kib: int = Field(default=65536, ge=8, le=1048576)
