@@ -156,12 +156,12 @@ async def test_users_see_and_edit_only_themselves(identity, people) -> None:
     )
     assert changed.user.full_name == "Ivy"
     await identity.Login(pb.LoginRequest(username="ivy", password="new-password-1"))
-    await expect(
-        grpc.StatusCode.PERMISSION_DENIED,
+    await expect(  # another user is not revealed to exist
+        grpc.StatusCode.NOT_FOUND,
         identity.GetUser(pb.GetUserRequest(user_id=str(other_id)), metadata=bearer(me)),
     )
     await expect(
-        grpc.StatusCode.PERMISSION_DENIED,
+        grpc.StatusCode.NOT_FOUND,
         identity.UpdateUser(
             pb.UpdateUserRequest(user_id=str(other_id), full_name="x"), metadata=bearer(me)
         ),

@@ -53,9 +53,11 @@ def _is_admin(principal: Principal) -> bool:
 
 
 def _self_or_admin(user_id: uuid.UUID) -> Principal:
+    """The caller, when they act on themselves or are an ADMIN; to anyone else another user
+    does not exist (NOT_FOUND), so that user ids reveal nothing."""
     principal = require_user()
     if principal.user_id != user_id and not _is_admin(principal):
-        raise PermissionDenied("only an ADMIN may act on another user")
+        raise NotFound("user", user_id)
     return principal
 
 
