@@ -3,7 +3,6 @@ only through the HTTP gateway, the way the web frontend uses the platform."""
 
 from __future__ import annotations
 
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.fuzzing import schemathesis_command
 from tests.platform_process import Platform, run_platform
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -194,36 +194,16 @@ def test_schemathesis_finds_no_server_error_on_any_route(
     """Every annotated route of every running service, fuzzed from /openapi.json as an ADMIN."""
     with httpx.Client(base_url=platform.base_url, timeout=30) as http:
         admin = login(http, *ADMIN)["Authorization"]
-    found = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
-    command = [
-        *([found] if found else [sys.executable, "-m", "schemathesis.cli"]),
-        "run",
+    command = schemathesis_command(
         f"{platform.base_url}/openapi.json",
-        "--checks",
-        "not_a_server_error,response_schema_conformance,content_type_conformance",
+        tmp_path,
         # Logging out or deactivating the fuzzing admin would only stop the run early.
-        "--exclude-path-regex",
-        r"^/v1/auth:logout(Everywhere)?$|^/v1/users/\{user_id\}$",
-        "--phases",
-        "examples,coverage,fuzzing",
-        "--max-examples",
-        "15",
-        "--seed",
-        "20261126",
-        "--workers",
-        "1",
-        "--no-shrink",
-        "--request-timeout",
-        "15",
-        "--suppress-health-check",
-        "all",
-        "--warnings",
-        "off",
-        "--report-dir",
-        str(tmp_path),
-        "-H",
-        f"Authorization: {admin}",
-    ]
+        path_filter=(
+            "--exclude-path-regex",
+            r"^/v1/auth:logout(Everywhere)?$|^/v1/users/\{user_id\}$",
+        ),
+        authorization=admin,
+    )
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
 

@@ -12,14 +12,7 @@ from services.kernel.enums import UserRoleEnum
 from services.kernel.errors import Unauthenticated, Unavailable
 from services.kernel.revocation import Revocations
 from services.kernel.tokens import AccessTokenSigner, KeyMaterial, ServiceIdentity, TokenVerifier
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.kernel.test_runtime_config import Clock
 
 
 @pytest.fixture

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.fuzzing import schemathesis_command
 from tests.platform_process import Platform
 from tests.security.conftest import Client, bearer
 
@@ -18,39 +17,24 @@ from tests.security.conftest import Client, bearer
 def test_no_operation_answers_a_server_error(
     platform: Platform, client: Client, new_user, role: str, tmp_path: Path
 ) -> None:
-    headers: list[str] = []
+    authorization = ""
     if role:
         person = new_user(role)
         token = client.tokens(person.username, person.password)["access_token"]
-        headers = ["-H", f"Authorization: {bearer(token)['Authorization']}"]
-    found = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
-    command = [
-        *([found] if found else [sys.executable, "-m", "schemathesis.cli"]),
-        "run",
+        authorization = bearer(token)["Authorization"]
+    command = schemathesis_command(
         f"{platform.base_url}/openapi.json",
-        "--checks",
-        "not_a_server_error",
+        tmp_path,
         # Ending the fuzzing user's own sessions would only stop the run early.
-        "--exclude-path-regex",
-        r"^/v1/auth:(logout|logoutEverywhere|changePassword)$",
-        "--phases",
-        "examples,fuzzing",
-        "--max-examples",
-        "5",
-        "--seed",
-        "20261204",
-        "--workers",
-        "1",
-        "--no-shrink",
-        "--request-timeout",
-        "15",
-        "--suppress-health-check",
-        "all",
-        "--warnings",
-        "off",
-        "--report-dir",
-        str(tmp_path),
-        *headers,
-    ]
+        path_filter=(
+            "--exclude-path-regex",
+            r"^/v1/auth:(logout|logoutEverywhere|changePassword)$",
+        ),
+        checks="not_a_server_error",
+        phases="examples,fuzzing",
+        max_examples=5,
+        seed=20261204,
+        authorization=authorization,
+    )
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
