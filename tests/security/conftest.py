@@ -15,8 +15,6 @@ from tests.platform_process import Platform, run_platform
 
 ADMIN = ("root", "root-password-1")
 
-pytestmark = pytest.mark.xdist_group("security")
-
 
 @pytest.fixture(scope="package")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:

@@ -7,7 +7,11 @@ from __future__ import annotations
 import json
 import uuid
 
+import pytest
+
 from tests.security.conftest import Client, bearer
+
+pytestmark = pytest.mark.xdist_group("security")
 
 
 def nested(depth: int) -> dict:

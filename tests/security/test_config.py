@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.security.conftest import Client, bearer
+
+pytestmark = pytest.mark.xdist_group("security")
 
 
 def test_known_keys_refuse_values_that_do_not_fit(client: Client, admin) -> None:

@@ -12,6 +12,8 @@ from tests.fuzzing import schemathesis_command
 from tests.platform_process import Platform
 from tests.security.conftest import Client, bearer
 
+pytestmark = pytest.mark.xdist_group("security")
+
 
 @pytest.mark.parametrize("role", ["REQUESTOR", "APPROVER", "KNOWLEDGE_MANAGER", "ADMIN", ""])
 def test_no_operation_answers_a_server_error(

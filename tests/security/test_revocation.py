@@ -14,6 +14,8 @@ import pytest
 
 from tests.security.conftest import Client, Person, bearer
 
+pytestmark = pytest.mark.xdist_group("security")
+
 DEADLINE_SECONDS = 1.0
 
 #: One route per service that a signed-in user reaches past authentication: with a valid token

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.security.conftest import Client, bearer
+
+pytestmark = pytest.mark.xdist_group("security")
 
 
 def test_failed_logins_get_429_with_retry_after(client: Client, new_user) -> None:
