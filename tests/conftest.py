@@ -44,6 +44,8 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         grpc_host="127.0.0.1",
         bootstrap_admin_username="",
         bootstrap_admin_password="",
+        # Tests that follow identity's revocation feed turn it on (tests/security).
+        revocation_feed_enabled=False,
     )
 
 

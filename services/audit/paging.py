@@ -3,16 +3,13 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from services.kernel.errors import InvalidArgument
+from services.kernel.paging import check_page_size, open_page_token, sign_page_token
 
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 500
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -25,8 +22,7 @@ class Cursor:
 
     def token(self) -> str:
         micros = (self.timestamp - _EPOCH) // timedelta(microseconds=1)
-        raw = f"k:{micros}:{self.id}".encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return sign_page_token(f"k:{micros}:{self.id}")
 
 
 @dataclass(frozen=True)
@@ -37,16 +33,14 @@ class KeysetPage:
 
 def parse_keyset_page(page_size: int, page_token: str) -> KeysetPage:
     """page_size 0 means the default; the token is one this service issued."""
-    if page_size < 0 or page_size > MAX_PAGE_SIZE:
-        raise InvalidArgument("page_size", f"must be between 0 and {MAX_PAGE_SIZE}")
+    size = check_page_size(page_size)
     after = None
     if page_token:
         try:
-            raw = base64.urlsafe_b64decode(page_token + "=" * (-len(page_token) % 4)).decode()
-            kind, micros, row_id = raw.split(":")
+            kind, micros, row_id = open_page_token(page_token).split(":")
             if kind != "k":
                 raise ValueError(kind)
             after = Cursor(_EPOCH + timedelta(microseconds=int(micros)), uuid.UUID(row_id))
-        except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
+        except (ValueError, OverflowError):
             raise InvalidArgument("page_token", "is not a token this service issued") from None
-    return KeysetPage(size=page_size or DEFAULT_PAGE_SIZE, after=after)
+    return KeysetPage(size=size, after=after)

@@ -32,6 +32,7 @@ from services.gateway.endpoints import Endpoint, UnaryEndpoint
 from services.gateway.errors import (
     HttpError,
     bad_request,
+    headers_too_large,
     internal_error,
     method_not_allowed,
     not_found,
@@ -125,6 +126,8 @@ class Gateway:
     async def _dispatch(
         self, scope: Scope, receive: Receive, send: Send, incoming: Incoming, headers: Headers
     ) -> None:
+        if incoming.headers_too_large:
+            raise headers_too_large()
         method: str = scope["method"]
         raw_path: bytes | None = scope.get("raw_path")
         path = raw_path.decode("latin-1") if raw_path else quote(scope["path"])

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,6 +99,12 @@ def payload_too_large(limit: int) -> HttpError:
     return HttpError(413, "RESOURCE_EXHAUSTED", f"the body is larger than {limit} bytes")
 
 
+def headers_too_large() -> HttpError:
+    return HttpError(
+        431, "INVALID_ARGUMENT", "request headers (or the Authorization header) too large"
+    )
+
+
 def unsupported_media_type(expected: str) -> HttpError:
     return HttpError(415, "INVALID_ARGUMENT", f"the body must be {expected}")
 
@@ -148,9 +155,31 @@ def from_rpc_error(error: grpc.aio.AioRpcError, context: str, token_sent: bool) 
     ):
         message = f"the {context} service is unavailable"
     status = HTTP_STATUS.get(code, 500)
-    headers = (_www_authenticate(token_sent),) if code is grpc.StatusCode.UNAUTHENTICATED else ()
-    return HttpError(status, code.name, message, rich_details(error.trailing_metadata()), headers)
+    details = rich_details(error.trailing_metadata())
+    headers: tuple[tuple[bytes, bytes], ...] = ()
+    if code is grpc.StatusCode.UNAUTHENTICATED:
+        headers = (_www_authenticate(token_sent),)
+    retry_after = _retry_after(details)
+    if retry_after is not None:
+        headers = ((b"retry-after", str(retry_after).encode()),)
+    return HttpError(status, code.name, message, details, headers)
+
+
+def _retry_after(details: list[Any]) -> int | None:
+    """Whole seconds of a google.rpc.RetryInfo detail (its JSON form: "retry_delay": "3s")."""
+    for detail in details:
+        if isinstance(detail, dict) and detail.get("@type", "").endswith("google.rpc.RetryInfo"):
+            delay = str(detail.get("retry_delay", "0s")).rstrip("s") or "0"
+            try:
+                return max(1, math.ceil(float(delay)))
+            except ValueError:
+                return None
+    return None
 
 
 #: Referenced so that their types are in the default pool when details are printed.
-KNOWN_DETAIL_TYPES = (error_details_pb2.BadRequest, error_details_pb2.ErrorInfo)
+KNOWN_DETAIL_TYPES = (
+    error_details_pb2.BadRequest,
+    error_details_pb2.ErrorInfo,
+    error_details_pb2.RetryInfo,
+)

@@ -17,6 +17,10 @@ _UUID = re.compile(
 _PRINTABLE = re.compile(rb"^[\x20-\x7e]*$")
 _NOT_PRINTABLE = re.compile(rb"[^\x20-\x7e]")
 MAX_AGENT_LENGTH = 512
+#: Largest Authorization header forwarded (an access token is well under 1 KiB; gRPC refuses
+#: metadata above 8 KiB in all), and largest sum of all header lines: above either, 431.
+MAX_AUTHORIZATION_BYTES = 4096
+MAX_HEADER_BYTES = 32768
 
 
 @dataclass(slots=True)
@@ -32,6 +36,7 @@ class Incoming:
     preflight_method: bytes | None
     client_ip: str | None
     user_agent: str | None
+    headers_too_large: bool = False
 
     def metadata(self) -> tuple[tuple[str, str], ...]:
         """gRPC metadata for the backend call."""
@@ -66,7 +71,9 @@ def _content_length(value: bytes | None) -> int | None:
 def read_incoming(scope: Scope, trust_proxy: bool) -> Incoming:
     request_id = authorization = agent = forwarded = origin = preflight = length = None
     content_type = b""
+    total = 0
     for name, value in scope["headers"]:
+        total += len(name) + len(value) + 4
         if name == b"authorization":
             authorization = value
         elif name == b"x-request-id":
@@ -85,6 +92,11 @@ def read_incoming(scope: Scope, trust_proxy: bool) -> Incoming:
             preflight = value
     if request_id is None or not _UUID.match(request_id):
         request_id = str(uuid.uuid4()).encode()
+    too_large = total > MAX_HEADER_BYTES or (
+        authorization is not None and len(authorization) > MAX_AUTHORIZATION_BYTES
+    )
+    if too_large:
+        authorization = None
     malformed = authorization is not None and not _PRINTABLE.match(authorization)
     if agent is not None:
         agent = _NOT_PRINTABLE.sub(b"?", agent[:MAX_AGENT_LENGTH])
@@ -98,4 +110,5 @@ def read_incoming(scope: Scope, trust_proxy: bool) -> Incoming:
         preflight_method=preflight,
         client_ip=_client_ip(scope, forwarded, trust_proxy),
         user_agent=agent.decode() if agent else None,
+        headers_too_large=too_large,
     )

@@ -12,7 +12,7 @@ Where each request field comes from (google.api.http semantics):
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -28,6 +28,8 @@ from services.gateway.descriptors import (
     variable_path,
     variable_root,
 )
+from services.kernel.errors import InvalidArgument
+from services.kernel.validation import check_json_value, text_problem
 
 #: Well-known types that the JSON mapping writes as one string (usable in path and query).
 STRING_LIKE_TYPES = frozenset(
@@ -155,6 +157,7 @@ class RequestTranscoder:
         body (None when the request had no body)."""
         message_class = self.binding.rpc.request_class
         if self._simple and body is None and not query_string:
+            _check_texts(variables.items())
             return message_class(**{path[0]: variables[name] for name, path, _ in self._variables})
         message = message_class()
         if body is not None and self.body:
@@ -168,6 +171,7 @@ class RequestTranscoder:
         """Set the path variables and the parameters (query or form fields) on `message`,
         a message of type `root`."""
         entries: list[tuple[str, tuple[str, ...], Any]] = []
+        _check_texts([*params, *variables.items()])
         if params:
             self._param_entries(entries, params)
         for name, path, leaf in self._variables:
@@ -254,6 +258,14 @@ class RequestTranscoder:
             entries.append((key, path, values))
 
 
+def _check_texts(pairs: Iterable[tuple[str, str]]) -> None:
+    """Refuse a path variable or parameter that is not storable text (NUL, lone surrogate)."""
+    for name, text in pairs:
+        problem = text_problem(text)
+        if problem is not None:
+            raise TranscodeError(name, problem)
+
+
 def parse_query(query_string: bytes) -> list[tuple[str, str]]:
     """The (name, value) pairs of a query string; TranscodeError when it does not decode."""
     if not query_string:
@@ -271,12 +283,18 @@ def parse_query(query_string: bytes) -> list[tuple[str, str]]:
 
 
 def decode_json_body(raw: bytes) -> Any:
-    """The parsed JSON body; TranscodeError when it is not JSON."""
+    """The parsed JSON body; TranscodeError when it is not JSON (invalid UTF-8 included), is
+    nested too deeply, or holds a string that is not storable text (NUL, lone surrogates)."""
     try:
-        return json.loads(raw)
+        value = json.loads(raw)
     except (ValueError, RecursionError) as exc:
         reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not valid JSON"
         raise TranscodeError("", f"malformed JSON body: {reason}") from None
+    try:
+        check_json_value("", value)
+    except InvalidArgument as exc:
+        raise TranscodeError(exc.field, exc.reason) from None
+    return value
 
 
 def message_to_json(message: Message) -> Any:

@@ -9,7 +9,10 @@ SERVICE = "/tagen.identity.v1.IdentityService/"
 ACCESS: dict[str, Access] = {
     SERVICE + "Login": PUBLIC,
     SERVICE + "RefreshToken": PUBLIC,  # the refresh token is the credential
-    SERVICE + "Logout": PUBLIC,  # likewise
+    SERVICE + "Logout": ANY_USER,  # only the caller's own refresh token
+    SERVICE + "ChangePassword": ANY_USER,
+    SERVICE + "LogoutEverywhere": ANY_USER,
+    SERVICE + "ListSecurityStampChanges": SERVICES_ONLY,
     SERVICE + "GetCurrentUser": ANY_USER,
     SERVICE + "ListUsers": roles(ADMIN),
     SERVICE + "CreateUser": roles(ADMIN),

@@ -7,6 +7,7 @@ from typing import Any
 
 from services.kernel.errors import InvalidArgument
 from services.kernel.runtime_config import parse_bool
+from services.kernel.validation import parse_json_text
 
 VALUE_TYPES = ("string", "integer", "boolean", "json", "list")
 SECRET_MASK = "********"
@@ -33,10 +34,7 @@ def parse_value(raw: str, value_type: str) -> Any:
             return parse_bool(raw)
         except ValueError:
             raise InvalidArgument("value", "is not a boolean (true/false)") from None
-    try:
-        parsed = json.loads(raw)
-    except json.JSONDecodeError:
-        raise InvalidArgument("value", f"is not valid JSON for value_type {value_type}") from None
+    parsed = parse_json_text("value", raw)
     if value_type == "list" and not isinstance(parsed, list):
         raise InvalidArgument("value", "is not a JSON list")
     return parsed

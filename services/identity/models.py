@@ -39,6 +39,8 @@ class User(UUIDPrimaryKey, Timestamps, IdentityBase):
     __table_args__ = (
         sa.Index("ix_users_email_auth_provider", "email", "auth_provider"),
         sa.UniqueConstraint("auth_provider", "external_id", name="uq_users_provider_external_id"),
+        sa.Index("uq_users_username_lower", sa.text("lower(username)"), unique=True),
+        sa.Index("uq_users_email_lower", sa.text("lower(email)"), unique=True),
     )
 
     username: Mapped[str] = mapped_column(sa.String(64), unique=True, index=True)
@@ -147,7 +149,12 @@ class SystemConfig(UUIDPrimaryKey, Timestamps, IdentityBase):
 
 
 class RefreshToken(UUIDPrimaryKey, IdentityBase):
-    """A refresh token (stored hashed); logout or deactivation revokes it."""
+    """A refresh token (stored hashed); logout or deactivation revokes it.
+
+    Each refresh rotates the token: the old row is revoked with reason 'rotated' and a new row
+    of the same family is issued. Presenting a rotated token again means it was stolen (or
+    replayed), so the whole family is revoked.
+    """
 
     __tablename__ = "refresh_tokens"
 
@@ -161,10 +168,59 @@ class RefreshToken(UUIDPrimaryKey, IdentityBase):
     """Expiry (UTC)."""
     revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     """When it was revoked."""
+    family_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    """The login this token descends from (every rotation keeps it)."""
+    revoke_reason: Mapped[str | None] = mapped_column(sa.String(16))
+    """Why it was revoked: rotated, logout, logout_all, reuse, password, deactivated."""
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), server_default=sa.func.now()
     )
     """When it was issued."""
+
+
+class SecurityStamp(IdentityBase):
+    """A user's security stamp: access tokens carry the stamp they were issued under, and
+    every service refuses a token whose stamp is older than the user's current one.
+
+    The stamp goes up when access must end at once (deactivation, deletion, a role change, a
+    password change, "log out everywhere"); `sequence` orders the changes so that services
+    can follow them from where they left off.
+    """
+
+    __tablename__ = "security_stamps"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("identity.users.id", ondelete="CASCADE"), primary_key=True
+    )
+    """The user."""
+    stamp: Mapped[int] = mapped_column(sa.Integer)
+    """Current stamp; tokens with a lower one are refused."""
+    sequence: Mapped[int] = mapped_column(sa.BigInteger, unique=True)
+    """Position of the last change in the platform-wide feed of stamp changes."""
+    changed_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now()
+    )
+    """When the stamp last changed (UTC)."""
+
+
+class LoginThrottle(IdentityBase):
+    """Failed logins per username or per client IP, and until when further attempts wait.
+
+    Kept in the database so that every identity replica applies the same limits.
+    """
+
+    __tablename__ = "login_throttles"
+
+    scope: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    """'username' or 'ip'."""
+    subject: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    """The lower-cased username or the client IP."""
+    failures: Mapped[int] = mapped_column(sa.Integer)
+    """Failed attempts since the last success or the last quiet period."""
+    last_failure_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    """When the last attempt failed (UTC)."""
+    blocked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    """Attempts before this time are refused without checking the password."""
 
 
 class AuditOutbox(AuditOutboxMixin, IdentityBase):

@@ -97,6 +97,30 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
         await self.auth.logout(request.refresh_token)
         return pb.LogoutResponse()
 
+    async def ChangePassword(
+        self, request: pb.ChangePasswordRequest, context: Ctx
+    ) -> pb.ChangePasswordResponse:
+        await self.auth.change_password(request.current_password, request.new_password)
+        return pb.ChangePasswordResponse()
+
+    async def LogoutEverywhere(
+        self, request: pb.LogoutEverywhereRequest, context: Ctx
+    ) -> pb.LogoutEverywhereResponse:
+        await self.auth.logout_everywhere()
+        return pb.LogoutEverywhereResponse()
+
+    async def ListSecurityStampChanges(
+        self, request: pb.ListSecurityStampChangesRequest, context: Ctx
+    ) -> pb.ListSecurityStampChangesResponse:
+        changes = await self.auth.stamp_changes(request.after_sequence, request.max_changes)
+        return pb.ListSecurityStampChangesResponse(
+            changes=[
+                pb.SecurityStampChange(user_id=str(c.user_id), stamp=c.stamp, sequence=c.sequence)
+                for c in changes
+            ],
+            last_sequence=changes[-1].sequence if changes else request.after_sequence,
+        )
+
     async def GetCurrentUser(
         self, request: pb.GetCurrentUserRequest, context: Ctx
     ) -> pb.GetCurrentUserResponse:
@@ -130,6 +154,9 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
             full_name=request.full_name if request.HasField("full_name") else None,
             password=request.password if request.HasField("password") else None,
             is_active=request.is_active if request.HasField("is_active") else None,
+            current_password=(
+                request.current_password if request.HasField("current_password") else None
+            ),
         )
         user = await self.users.update_user(parse_uuid("user_id", request.user_id), changes)
         return pb.UpdateUserResponse(user=user_message(user))

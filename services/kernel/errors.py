@@ -58,7 +58,13 @@ class PermissionDenied(DomainError):
 
 
 class ResourceExhausted(DomainError):
+    """Too many attempts or too much at once; `retry_after_seconds` says when to try again."""
+
     status = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+    def __init__(self, message: str, retry_after_seconds: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
 
 
 class Unavailable(DomainError):

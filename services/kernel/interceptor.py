@@ -7,10 +7,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from services.kernel.access import Access
 from services.kernel.call_context import CallContext, Principal, reset_call, set_call
-from services.kernel.errors import PermissionDenied, Unauthenticated
+from services.kernel.errors import InvalidArgument, PermissionDenied, Unauthenticated
 from services.kernel.status_mapping import map_exception
 from services.kernel.tokens import TokenVerifier
 
@@ -93,6 +94,39 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
         return self._verifier.verify(token.strip())
 
 
+class Undecodable:
+    """What a request deserializer yields for bytes that do not parse (truncated, invalid
+    UTF-8, nested past the protobuf parser's limit): refused as INVALID_ARGUMENT once the
+    caller is authenticated, instead of the UNKNOWN status grpc gives a deserializer error."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserializer is None:
+        return None
+
+    def parse(data: bytes) -> Any:
+        try:
+            return deserializer(data)
+        except (DecodeError, RecursionError) as exc:
+            return Undecodable(str(exc))
+
+    return parse
+
+
+def _decoded(request: Any) -> Any:
+    if isinstance(request, Undecodable):
+        raise InvalidArgument("request", f"does not decode: {request.reason}")
+    return request
+
+
+async def _decoded_stream(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async for request in requests:
+        yield _decoded(request)
+
+
 async def _abort(context: grpc.aio.ServicerContext[Any, Any], exc: BaseException) -> None:
     mapped = map_exception(exc)
     await context.abort(mapped.code, mapped.message, mapped.trailing_metadata())
@@ -104,11 +138,14 @@ def _wrap(
 ) -> grpc.RpcMethodHandler:
     """The same handler, run inside the call context with errors mapped to status codes."""
 
-    def unary(behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    def unary(
+        behavior: Callable[..., Awaitable[Any]], stream_in: bool = False
+    ) -> Callable[..., Awaitable[Any]]:
         async def run(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             token = None
             try:
                 token = set_call(enter(context))
+                request = _decoded_stream(request) if stream_in else _decoded(request)
                 return await behavior(request, context)
             except Exception as exc:
                 if isinstance(exc, grpc.aio.AbortError):
@@ -120,13 +157,16 @@ def _wrap(
 
         return run
 
-    def streaming(behavior: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIterator[Any]]:
+    def streaming(
+        behavior: Callable[..., AsyncIterator[Any]], stream_in: bool = False
+    ) -> Callable[..., AsyncIterator[Any]]:
         async def run(
             request: Any, context: grpc.aio.ServicerContext[Any, Any]
         ) -> AsyncIterator[Any]:
             token = None
             try:
                 token = set_call(enter(context))
+                request = _decoded_stream(request) if stream_in else _decoded(request)
                 async for item in behavior(request, context):
                     yield item
             except Exception as exc:
@@ -139,20 +179,19 @@ def _wrap(
 
         return run
 
+    parse = _tolerant(handler.request_deserializer)
     if handler.unary_unary:
         return grpc.unary_unary_rpc_method_handler(
-            unary(handler.unary_unary), handler.request_deserializer, handler.response_serializer
+            unary(handler.unary_unary), parse, handler.response_serializer
         )
     if handler.stream_unary:
         return grpc.stream_unary_rpc_method_handler(
-            unary(handler.stream_unary), handler.request_deserializer, handler.response_serializer
+            unary(handler.stream_unary, stream_in=True), parse, handler.response_serializer
         )
     if handler.unary_stream:
         return grpc.unary_stream_rpc_method_handler(
-            streaming(handler.unary_stream),
-            handler.request_deserializer,
-            handler.response_serializer,
+            streaming(handler.unary_stream), parse, handler.response_serializer
         )
     return grpc.stream_stream_rpc_method_handler(
-        streaming(handler.stream_stream), handler.request_deserializer, handler.response_serializer
+        streaming(handler.stream_stream, stream_in=True), parse, handler.response_serializer
     )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from services.kernel.db import Database
+from services.kernel.paging import configure_page_key
+from services.kernel.revocation import RevocationFeed, Revocations
 from services.kernel.server import GrpcService, ServiceDefinition
 from services.kernel.settings import Settings
 from services.kernel.tokens import KeyMaterial, ServiceIdentity, TokenVerifier
@@ -30,11 +32,27 @@ class Runtime:
     settings: Settings
     keys: KeyMaterial
     verifier: TokenVerifier
+    #: Follows identity's security stamps into the verifier (None: REVOCATION_FEED_ENABLED off).
+    revocation_feed: RevocationFeed | None = field(default=None)
 
     @classmethod
     def from_keys(cls, settings: Settings, keys: KeyMaterial) -> Runtime:
-        verifier = TokenVerifier(keys.public_pem, keys.service_secret, settings.jwt_issuer)
-        return cls(settings, keys, verifier)
+        configure_page_key(keys.service_secret)
+        if not settings.revocation_feed_enabled:
+            verifier = TokenVerifier(keys.public_pem, keys.service_secret, settings.jwt_issuer)
+            return cls(settings, keys, verifier)
+        revocations = Revocations(settings.revocation_max_staleness_seconds)
+        verifier = TokenVerifier(
+            keys.public_pem, keys.service_secret, settings.jwt_issuer, revocations=revocations
+        )
+        runtime = cls(settings, keys, verifier)
+        feed = RevocationFeed(
+            revocations,
+            settings.address_of("identity"),
+            runtime.service_identity("revocation-feed"),
+            settings.revocation_poll_seconds,
+        )
+        return cls(settings, keys, verifier, feed)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -69,4 +87,10 @@ class Runtime:
         db = Database.from_settings(self.settings, url=database_url)
         definition = self.build(context, db)
         bind = getattr(self.settings, f"{context}_port") if port is None else port
-        return GrpcService(definition, self.verifier, self.settings.grpc_host, bind)
+        service = GrpcService(
+            definition, self.verifier, self.settings.grpc_host, bind, self.revocation_feed
+        )
+        if context == "identity" and self.revocation_feed is not None:
+            # Where identity really listens (a port of 0 was chosen only now).
+            self.revocation_feed.address = service.address
+        return service

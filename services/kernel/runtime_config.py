@@ -13,11 +13,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import grpc
 from tagen.identity.v1 import identity_pb2, identity_pb2_grpc
 
+from services.kernel.config_keys import KNOWN_KEYS
+from services.kernel.settings import Settings
 from services.kernel.tokens import ServiceIdentity
 
 log = logging.getLogger(__name__)
@@ -92,6 +94,10 @@ class RuntimeConfig:
         except (ValueError, json.JSONDecodeError):
             log.warning("system config %s=%r does not parse; using %r", key, entry.value, fallback)
             return fallback
+
+    async def setting(self, key: str, settings: Settings) -> Any:
+        """A known key (services/kernel/config_keys.py): its row, else its environment value."""
+        return await self.get(key, KNOWN_KEYS[key].default(settings))
 
     async def get_bool(self, key: str, fallback: bool) -> bool:
         return bool(await self.get(key, fallback))

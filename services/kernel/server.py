@@ -17,6 +17,7 @@ from grpc_reflection.v1alpha import reflection
 
 from services.kernel.access import Access
 from services.kernel.interceptor import CallInterceptor
+from services.kernel.revocation import RevocationFeed
 from services.kernel.tokens import TokenVerifier
 
 log = logging.getLogger(__name__)
@@ -41,9 +42,15 @@ class GrpcService:
     """A started server for one context; `port` is the bound port (0 asks for a free one)."""
 
     def __init__(
-        self, definition: ServiceDefinition, verifier: TokenVerifier, host: str, port: int
+        self,
+        definition: ServiceDefinition,
+        verifier: TokenVerifier,
+        host: str,
+        port: int,
+        revocation_feed: RevocationFeed | None = None,
     ) -> None:
         self.definition = definition
+        self.revocation_feed = revocation_feed
         self.health = HealthServicer()
         self.server = grpc.aio.server(
             interceptors=[CallInterceptor(verifier, definition.access)],
@@ -73,6 +80,8 @@ class GrpcService:
         for hook in self.definition.on_start:
             await hook()
         await self.server.start()
+        if self.revocation_feed is not None:
+            await self.revocation_feed.acquire()
         for job in self.definition.background:
             self._tasks.append(asyncio.create_task(job(), name=f"{self.definition.context}-bg"))
         for name in ["", *self.definition.service_names]:
@@ -87,6 +96,8 @@ class GrpcService:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await self.server.stop(grace)
+        if self.revocation_feed is not None:
+            await self.revocation_feed.release()
         for hook in self.definition.on_stop:
             await hook()
 

@@ -49,6 +49,20 @@ class Settings(BaseSettings):
     service_token_secret: str = ""
     service_token_ttl_seconds: int = Field(default=300, ge=10, le=3600)
 
+    # Revocation feed (services/kernel/revocation.py): how often each service reads identity's
+    # security stamp changes, and how long it may go without them before refusing user tokens.
+    revocation_feed_enabled: bool = True
+    revocation_poll_seconds: float = Field(default=0.1, gt=0, le=10)
+    revocation_max_staleness_seconds: float = Field(default=10.0, gt=0, le=600)
+    # Login throttling (per username and per client IP, kept in identity's database).
+    login_throttle_username_failures: int = Field(default=5, ge=1, le=1000)
+    login_throttle_ip_failures: int = Field(default=20, ge=1, le=100000)
+    login_throttle_base_seconds: float = Field(default=1.0, gt=0, le=3600)
+    login_throttle_max_seconds: float = Field(default=900.0, gt=0, le=86400)
+
+    # Key of the secret values in system_config (Fernet); empty = DATA_DIR/keys (embedded).
+    config_encryption_key: str = ""
+
     # Argon2id cost (RFC 9106 second recommendation by default).
     password_hash_time_cost: int = Field(default=3, ge=1, le=10)
     password_hash_memory_kib: int = Field(default=65536, ge=8, le=1048576)

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 import asyncpg
 import grpc
 from advanced_alchemy import exceptions as aa
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from sqlalchemy import exc as sa_exc
 
-from services.kernel.errors import DomainError, InvalidArgument
+from services.kernel.errors import DomainError, InvalidArgument, ResourceExhausted
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,12 @@ def _bad_request(exc: InvalidArgument) -> any_pb2.Any:
     return detail
 
 
+def _retry_info(seconds: int) -> any_pb2.Any:
+    detail = any_pb2.Any()
+    detail.Pack(error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=seconds)))
+    return detail
+
+
 def _from_driver(orig: BaseException | None) -> MappedStatus | None:
     if isinstance(orig, asyncpg.UniqueViolationError):
         return MappedStatus(grpc.StatusCode.ALREADY_EXISTS, "already exists")
@@ -72,6 +78,8 @@ def map_exception(exc: BaseException) -> MappedStatus:
     """The status a client sees for `exc`; INTERNAL only for real bugs."""
     if isinstance(exc, InvalidArgument):
         return MappedStatus(exc.status, exc.message, [_bad_request(exc)])
+    if isinstance(exc, ResourceExhausted) and exc.retry_after_seconds is not None:
+        return MappedStatus(exc.status, exc.message, [_retry_info(exc.retry_after_seconds)])
     if isinstance(exc, DomainError):
         return MappedStatus(exc.status, exc.message)
     if isinstance(exc, grpc.aio.AioRpcError):

@@ -9,6 +9,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -18,10 +19,15 @@ from services.kernel.call_context import Principal
 from services.kernel.enums import UserRoleEnum
 from services.kernel.errors import Unauthenticated
 
+if TYPE_CHECKING:
+    from services.kernel.revocation import Revocations
+
 USER_KEY_ID = "user"
 SERVICE_KEY_ID = "service"
 SERVICE_ISSUER = "tagen-service"
 LEEWAY_SECONDS = 5
+#: Claim with the user's security stamp at issue time (see services/kernel/revocation.py).
+STAMP_CLAIM = "stv"
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,8 @@ class TokenVerifier:
 
     A token whose signature was checked is remembered (by its exact text) until it expires,
     so a client that sends the same token on every call pays for the signature check once.
+    With `revocations` attached, a user token is also refused once its security stamp is
+    older than the user's current one (an in-memory lookup on every call).
     """
 
     def __init__(
@@ -78,28 +86,32 @@ class TokenVerifier:
         *,
         max_entries: int = 10_000,
         clock: Callable[[], float] = time.time,
+        revocations: Revocations | None = None,
     ) -> None:
+        self.revocations = revocations
         self._public_key = serialization.load_pem_public_key(public_pem)
         self._service_secret = service_secret
         self._issuer = issuer
         self._max_entries = max_entries
         self._clock = clock
-        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._verified: OrderedDict[str, tuple[Principal, float, int]] = OrderedDict()
 
     def verify(self, token: str) -> Principal:
         cached = self._verified.get(token)
-        if cached is not None:
-            principal, expires = cached
-            if self._clock() <= expires + LEEWAY_SECONDS:
-                return principal
+        if cached is not None and self._clock() > cached[1] + LEEWAY_SECONDS:
             del self._verified[token]
-        principal, expires = self._verify_signature(token)
-        self._verified[token] = (principal, expires)
-        if len(self._verified) > self._max_entries:
-            self._verified.popitem(last=False)
+            cached = None
+        if cached is None:
+            cached = self._verify_signature(token)
+            self._verified[token] = cached
+            if len(self._verified) > self._max_entries:
+                self._verified.popitem(last=False)
+        principal, _, stamp = cached
+        if self.revocations is not None and principal.kind == "user":
+            self.revocations.check(principal.subject, stamp)
         return principal
 
-    def _verify_signature(self, token: str) -> tuple[Principal, float]:
+    def _verify_signature(self, token: str) -> tuple[Principal, float, int]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -120,7 +132,7 @@ class TokenVerifier:
                 roles = frozenset(UserRoleEnum(r) for r in claims.get("roles", []))
                 uuid.UUID(claims["sub"])
                 user = Principal(claims["sub"], "user", roles, claims.get("username", ""))
-                return user, float(claims["exp"])
+                return user, float(claims["exp"]), int(claims.get(STAMP_CLAIM, 0))
             if kid == SERVICE_KEY_ID and self._service_secret:
                 claims = jwt.decode(
                     token,
@@ -132,7 +144,7 @@ class TokenVerifier:
                 )
                 if not str(claims["sub"]).startswith("service:"):
                     raise Unauthenticated("not a service identity")
-                return Principal(claims["sub"], "service"), float(claims["exp"])
+                return Principal(claims["sub"], "service"), float(claims["exp"]), 0
         except jwt.ExpiredSignatureError as exc:
             raise Unauthenticated("token expired") from exc
         except (jwt.PyJWTError, ValueError, KeyError) as exc:
@@ -148,7 +160,14 @@ class AccessTokenSigner:
         self._issuer = issuer
         self.ttl_seconds = ttl_seconds
 
-    def issue(self, user_id: uuid.UUID, username: str, roles: Iterable[UserRoleEnum]) -> str:
+    def issue(
+        self,
+        user_id: uuid.UUID,
+        username: str,
+        roles: Iterable[UserRoleEnum],
+        security_stamp: int = 0,
+    ) -> str:
+        """An access token for the user, under their current security stamp."""
         now = int(time.time())
         claims = {
             "iss": self._issuer,
@@ -159,6 +178,7 @@ class AccessTokenSigner:
             "iat": now,
             "exp": now + self.ttl_seconds,
             "jti": uuid.uuid4().hex,
+            STAMP_CLAIM: security_stamp,
         }
         return jwt.encode(claims, self._key, algorithm="EdDSA", headers={"kid": USER_KEY_ID})  # type: ignore[arg-type]
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
+import json
 import re
 import uuid
-from dataclasses import dataclass
 
 from services.kernel.errors import InvalidArgument
 
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 500
+# Paging lives in services/kernel/paging.py; these names stay importable from here.
+from services.kernel.paging import (  # noqa: F401
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    Page,
+    encode_page_token,
+    parse_page,
+)
+
 _EMAIL = re.compile(
     r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$"
 )
@@ -48,6 +53,11 @@ def optional_text(field: str, value: str, *, max_length: int) -> str | None:
     return require_text(field, value, max_length=max_length) if value.strip() else None
 
 
+def search_text(field: str, value: str, *, max_length: int = 255) -> str:
+    """A search query: may be empty, is trimmed, bounded and free of NUL characters."""
+    return optional_text(field, value, max_length=max_length) or ""
+
+
 def require_email(field: str, value: str) -> str:
     email = require_text(field, value, max_length=255)
     if not _EMAIL.match(email):
@@ -55,34 +65,58 @@ def require_email(field: str, value: str) -> str:
     return email.lower()
 
 
-@dataclass(frozen=True)
-class Page:
-    offset: int
-    size: int
-
-    def next_token(self, returned: int) -> str:
-        """The token of the following page, or "" when this page was the last."""
-        if returned < self.size:
-            return ""
-        return encode_page_token(self.offset + self.size)
+#: How deeply a JSON value (or a google.protobuf.Struct) may nest. Protobuf parsers stop at
+#: 100 message levels and each JSON level is about three (Struct, map entry, Value), so a
+#: deeper value could not even be decoded by a service.
+MAX_JSON_DEPTH = 20
+#: Characters no text field may hold: NUL (PostgreSQL refuses it) and lone UTF-16 surrogates
+#: (not encodable as UTF-8).
+_FORBIDDEN_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
 
 
-def encode_page_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
+def text_problem(value: str) -> str | None:
+    """Why `value` cannot be stored as text, or None when it can."""
+    found = _FORBIDDEN_CHARACTERS.search(value)
+    if found is None:
+        return None
+    return "must not contain NUL characters" if found.group() == "\x00" else "is not valid UTF-8"
 
 
-def parse_page(page_size: int, page_token: str) -> Page:
-    """page_size 0 means the default; the token is the opaque one a previous page returned."""
-    if page_size < 0 or page_size > MAX_PAGE_SIZE:
-        raise InvalidArgument("page_size", f"must be between 0 and {MAX_PAGE_SIZE}")
-    offset = 0
-    if page_token:
-        try:
-            raw = base64.urlsafe_b64decode(page_token + "=" * (-len(page_token) % 4)).decode()
-            kind, _, number = raw.partition(":")
-            offset = int(number)
-            if kind != "o" or offset < 0:
-                raise ValueError
-        except (ValueError, binascii.Error, UnicodeDecodeError):
-            raise InvalidArgument("page_token", "is not a token this service issued") from None
-    return Page(offset=offset, size=page_size or DEFAULT_PAGE_SIZE)
+def check_json_value(field: str, value: object, max_depth: int = MAX_JSON_DEPTH) -> None:
+    """Refuse a JSON value nested deeper than `max_depth` or holding a key or string that is
+    not storable text; the error names the path (`field.key.0.key`) where it happens."""
+    stack: list[tuple[str, object, int]] = [(field, value, 1)]
+    while stack:
+        path, item, depth = stack.pop()
+        if isinstance(item, str):
+            problem = text_problem(item)
+            if problem is not None:
+                raise InvalidArgument(path or "body", problem)
+            continue
+        if not isinstance(item, dict | list):
+            continue
+        if depth > max_depth:
+            raise InvalidArgument(path or "body", f"is nested deeper than {max_depth} levels")
+        if isinstance(item, dict):
+            for key, child in item.items():
+                problem = text_problem(str(key))
+                if problem is not None:
+                    raise InvalidArgument(path or "body", "has a key that " + problem)
+                stack.append((_join(path, key), child, depth + 1))
+        else:
+            stack.extend((_join(path, i), child, depth + 1) for i, child in enumerate(item))
+
+
+def _join(path: str, key: object) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def parse_json_text(field: str, raw: str, max_depth: int = MAX_JSON_DEPTH) -> object:
+    """JSON text parsed and checked with `check_json_value`; InvalidArgument when it is not
+    JSON (however deeply nested the text is)."""
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise InvalidArgument(field, "is not valid JSON (or is nested too deeply)") from None
+    check_json_value(field, value, max_depth)
+    return value

@@ -4,20 +4,19 @@ only through the HTTP gateway, the way the web frontend uses the platform."""
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.fuzzing import schemathesis_command
+from tests.platform_process import Platform, run_platform
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "tests" / "ta" / "samples" / "apache_access_combined.log"
@@ -26,63 +25,18 @@ ADMIN = ("root", "root-password-1")
 pytestmark = pytest.mark.xdist_group("e2e")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Platform:
-    process: subprocess.Popen[str]
-    base_url: str
-    output: list[str]
-
-
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    data_dir = tmp_path_factory.mktemp("platform")
-    gateway_port = free_port()
-    env = {
-        **os.environ,
-        "DATA_DIR": str(data_dir),
-        "DATABASE_URL": "",
-        "GATEWAY_PORT": str(gateway_port),
-        "BOOTSTRAP_ADMIN_USERNAME": ADMIN[0],
-        "BOOTSTRAP_ADMIN_PASSWORD": ADMIN[1],
-        "PASSWORD_HASH_TIME_COST": "1",
-        "PASSWORD_HASH_MEMORY_KIB": "64",
-    }
-    for context in ("identity", "requests", "validation", "knowledge", "audit"):
-        env[f"{context.upper()}_PORT"] = str(free_port())
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli.main", "run"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    output: list[str] = []
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line and process.poll() is not None:
-            break
-        output.append(line)
-        if "platform ready" in line:
-            break
-    else:
-        process.kill()
-    if not any("platform ready" in line for line in output):
-        process.kill()
-        pytest.fail("tagen run did not start:\n" + "".join(output[-40:]))
-    assert any(f"gateway listening on http://127.0.0.1:{gateway_port}" in x for x in output)
-    yield Platform(process, f"http://127.0.0.1:{gateway_port}", output)
-    if process.poll() is None:
-        process.kill()
-        process.wait(10)
+    with run_platform(
+        tmp_path_factory.mktemp("platform"),
+        {
+            "BOOTSTRAP_ADMIN_USERNAME": ADMIN[0],
+            "BOOTSTRAP_ADMIN_PASSWORD": ADMIN[1],
+            # The fuzz run below fails many logins from 127.0.0.1: not an attack here.
+            "LOGIN_THROTTLE_IP_FAILURES": "100000",
+        },
+    ) as running:
+        yield running
 
 
 def login(http: httpx.Client, username: str, password: str) -> dict[str, str]:
@@ -309,36 +263,16 @@ def test_schemathesis_finds_no_server_error_on_any_route(
     """Every annotated route of every running service, fuzzed from /openapi.json as an ADMIN."""
     with httpx.Client(base_url=platform.base_url, timeout=30) as http:
         admin = login(http, *ADMIN)["Authorization"]
-    found = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
-    command = [
-        *([found] if found else [sys.executable, "-m", "schemathesis.cli"]),
-        "run",
+    command = schemathesis_command(
         f"{platform.base_url}/openapi.json",
-        "--checks",
-        "not_a_server_error,response_schema_conformance,content_type_conformance",
+        tmp_path,
         # Logging out or deactivating the fuzzing admin would only stop the run early.
-        "--exclude-path-regex",
-        r"^/v1/auth:logout$|^/v1/users/\{user_id\}$",
-        "--phases",
-        "examples,coverage,fuzzing",
-        "--max-examples",
-        "15",
-        "--seed",
-        "20261126",
-        "--workers",
-        "1",
-        "--no-shrink",
-        "--request-timeout",
-        "15",
-        "--suppress-health-check",
-        "all",
-        "--warnings",
-        "off",
-        "--report-dir",
-        str(tmp_path),
-        "-H",
-        f"Authorization: {admin}",
-    ]
+        path_filter=(
+            "--exclude-path-regex",
+            r"^/v1/auth:logout(Everywhere)?$|^/v1/users/\{user_id\}$",
+        ),
+        authorization=admin,
+    )
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
 

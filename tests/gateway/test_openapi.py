@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import sys
-from pathlib import Path
 
 from services.kernel.enums import UserRoleEnum
+from tests.fuzzing import schemathesis_command
 
 IDENTITY_PATHS = r"^/v1/(auth:|users|roles|config)"
 SCHEMATHESIS_TIMEOUT_SECONDS = 120
@@ -94,43 +92,19 @@ async def test_parameters_bodies_and_schemas(http):
     assert "application/octet-stream" in download["responses"]["200"]["content"]
 
 
-def _schemathesis() -> list[str]:
-    found = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
-    return [found] if found else [sys.executable, "-m", "schemathesis.cli"]
-
-
 async def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     gateway, people, tmp_path
 ):
     _, admin = await people.token("fuzz-admin", UserRoleEnum.ADMIN)
-    command = [
-        *_schemathesis(),
-        "run",
+    command = schemathesis_command(
         f"http://127.0.0.1:{gateway.port}/openapi.json",
-        "--checks",
-        "not_a_server_error,response_schema_conformance,content_type_conformance",
-        "--include-path-regex",
-        IDENTITY_PATHS,
-        "--phases",
-        "examples,coverage,fuzzing",
-        "--max-examples",
-        "30",
-        "--seed",
-        "20241126",
-        "--workers",
-        "1",
-        "--no-shrink",
-        "--request-timeout",
-        "10",
-        "--suppress-health-check",
-        "all",
-        "--warnings",
-        "off",
-        "--report-dir",
-        str(tmp_path),
-        "-H",
-        f"Authorization: Bearer {admin}",
-    ]
+        tmp_path,
+        path_filter=("--include-path-regex", IDENTITY_PATHS),
+        max_examples=30,
+        seed=20241126,
+        request_timeout=10,
+        authorization=f"Bearer {admin}",
+    )
     process = await asyncio.create_subprocess_exec(
         *command,
         stdout=asyncio.subprocess.PIPE,

@@ -20,7 +20,10 @@ USERS = {"REQUESTOR", "APPROVER", "ADMIN", "KNOWLEDGE_MANAGER"}
 EXPECTED: dict[str, set[str]] = {
     "Login": set(CALLERS),
     "RefreshToken": set(CALLERS),
-    "Logout": set(CALLERS),
+    "Logout": USERS,  # only the caller's own refresh token
+    "ChangePassword": USERS,
+    "LogoutEverywhere": USERS,
+    "ListSecurityStampChanges": {"service"},
     "GetCurrentUser": USERS,
     "ListUsers": {"ADMIN"},
     "CreateUser": {"ADMIN"},
@@ -39,12 +42,21 @@ EXPECTED: dict[str, set[str]] = {
 }
 
 
+#: RPCs on another user that answer users who may not see them as if the user did not exist.
+HIDING: dict[str, tuple[str, ...]] = {"GetUser": ("NOT_FOUND",), "UpdateUser": ("NOT_FOUND",)}
+
+
 def requests(target: uuid.UUID) -> dict[str, object]:
     t = str(target)
     return {
         "Login": pb.LoginRequest(username="nobody", password="whatever-123"),
         "RefreshToken": pb.RefreshTokenRequest(refresh_token="unknown"),
         "Logout": pb.LogoutRequest(refresh_token="unknown"),
+        "ChangePassword": pb.ChangePasswordRequest(
+            current_password="not-the-password", new_password="a-long-new-passphrase"
+        ),
+        "LogoutEverywhere": pb.LogoutEverywhereRequest(),
+        "ListSecurityStampChanges": pb.ListSecurityStampChangesRequest(),
         "GetCurrentUser": pb.GetCurrentUserRequest(),
         "ListUsers": pb.ListUsersRequest(),
         "CreateUser": pb.CreateUserRequest(
@@ -94,13 +106,14 @@ async def test_permission_matrix(identity, people, tokens) -> None:
                 outcome = "OK"
             except grpc.aio.AioRpcError as err:
                 outcome = err.code().name
-            denied = outcome in ("PERMISSION_DENIED", "UNAUTHENTICATED") and (
-                method not in ("Login", "RefreshToken", "Logout")
-            )
+            refusals = ("PERMISSION_DENIED", "UNAUTHENTICATED", *HIDING.get(method, ()))
+            denied = outcome in refusals and method not in ("Login", "RefreshToken")
             outcomes[(method, caller)] = outcome
             assert denied == (caller not in allowed), (method, caller, outcome)
             if caller not in allowed:
                 expected_code = "UNAUTHENTICATED" if caller == "none" else "PERMISSION_DENIED"
+                if caller in USERS and method in HIDING:
+                    expected_code = HIDING[method][0]
                 assert outcome == expected_code, (method, caller, outcome)
     # The public token endpoints refuse the bogus credentials for what they are.
     assert outcomes[("Login", "ADMIN")] == "UNAUTHENTICATED"

@@ -146,17 +146,22 @@ async def test_users_see_and_edit_only_themselves(identity, people) -> None:
     own = await identity.GetUser(pb.GetUserRequest(user_id=str(me_id)), metadata=bearer(me))
     assert own.user.username == "ivy"
     changed = await identity.UpdateUser(
-        pb.UpdateUserRequest(user_id=str(me_id), full_name="Ivy", password="new-password-1"),
+        pb.UpdateUserRequest(
+            user_id=str(me_id),
+            full_name="Ivy",
+            password="new-password-1",
+            current_password="correct-horse-1",
+        ),
         metadata=bearer(me),
     )
     assert changed.user.full_name == "Ivy"
     await identity.Login(pb.LoginRequest(username="ivy", password="new-password-1"))
-    await expect(
-        grpc.StatusCode.PERMISSION_DENIED,
+    await expect(  # another user is not revealed to exist
+        grpc.StatusCode.NOT_FOUND,
         identity.GetUser(pb.GetUserRequest(user_id=str(other_id)), metadata=bearer(me)),
     )
     await expect(
-        grpc.StatusCode.PERMISSION_DENIED,
+        grpc.StatusCode.NOT_FOUND,
         identity.UpdateUser(
             pb.UpdateUserRequest(user_id=str(other_id), full_name="x"), metadata=bearer(me)
         ),

@@ -1,5 +1,7 @@
 """The permission matrix: every RPC against every kind of caller. Allowed callers succeed;
-the others get PERMISSION_DENIED, and a call without a token gets UNAUTHENTICATED."""
+a requestor asking about someone else's request gets NOT_FOUND (it must not learn that the
+request exists), other refused callers PERMISSION_DENIED, a call without a token
+UNAUTHENTICATED."""
 
 from __future__ import annotations
 
@@ -20,6 +22,17 @@ from tests.requests.streams import auto_stream, manual_stream, sample_stream, ta
 
 CALLERS = ["owner", "other", "approver", "admin", "km", "service", "nobody"]
 READERS = {"owner", "approver", "admin", "service"}
+#: RPCs on one request that requestors may call on their own requests.
+OWN_REQUEST_RPCS = {
+    "GetRequest",
+    "UpdateRequest",
+    "SubmitRequest",
+    "UploadLogSample",
+    "ListLogSamples",
+    "DeleteLogSample",
+    "ListTARevisions",
+    "DownloadTARevision",
+}
 BUNDLE = ta_bundle()
 
 
@@ -227,9 +240,11 @@ async def test_matrix(rpc, cast, clean, name: str, caller: str) -> None:
         return
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await case.call(rpc, who.md, rid, extra)
-    expected = (
-        grpc.StatusCode.UNAUTHENTICATED if caller == "nobody" else grpc.StatusCode.PERMISSION_DENIED
-    )
+    expected = grpc.StatusCode.PERMISSION_DENIED
+    if caller == "nobody":
+        expected = grpc.StatusCode.UNAUTHENTICATED
+    elif caller == "other" and name in OWN_REQUEST_RPCS:
+        expected = grpc.StatusCode.NOT_FOUND
     assert err.value.code() == expected, err.value.details()
 
 

@@ -109,7 +109,7 @@ async def test_requestors_see_only_their_own(rpc, cast) -> None:
     theirs = await create(rpc, cast.other, source_system="Nginx")
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await rpc.GetRequest(pb.GetRequestRequest(request_id=theirs.id), metadata=cast.owner.md)
-    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND  # its existence is not revealed
     listed = await rpc.ListRequests(pb.ListRequestsRequest(), metadata=cast.owner.md)
     assert [r.id for r in listed.requests] == [mine.id]
     for everyone in (cast.approver, cast.admin, cast.service):
@@ -202,7 +202,7 @@ async def test_update_refusals(rpc, cast, clean) -> None:
                 pb.UpdateRequestRequest(request_id=created.id, description="x"),
                 metadata=stranger.md,
             )
-        assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert err.value.code() == grpc.StatusCode.NOT_FOUND
     submitted = await make_request(clean, cast.owner.user_id, RequestStatus.PENDING_APPROVAL)
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await rpc.UpdateRequest(

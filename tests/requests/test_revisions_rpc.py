@@ -233,7 +233,7 @@ async def test_download_refusals(rpc, cast, clean) -> None:
     await rpc.UploadTARevision(manual_stream(request.id, BUNDLE), metadata=cast.approver.md)
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await download(rpc, cast.other, request.id, 1)
-    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await download(rpc, cast.owner, uuid.uuid4(), 1)
     assert err.value.code() == grpc.StatusCode.NOT_FOUND

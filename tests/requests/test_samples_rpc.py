@@ -166,7 +166,7 @@ async def test_upload_refusals(rpc, cast, clean) -> None:
     theirs = await make_request(clean, cast.other.user_id)
     cases = [
         (submitted.id, cast.owner, grpc.StatusCode.FAILED_PRECONDITION),
-        (theirs.id, cast.owner, grpc.StatusCode.PERMISSION_DENIED),
+        (theirs.id, cast.owner, grpc.StatusCode.NOT_FOUND),
         (uuid.uuid4(), cast.owner, grpc.StatusCode.NOT_FOUND),
     ]
     for rid, caller, code in cases:

@@ -1,6 +1,6 @@
 """The permission matrix of ValidationService: as for the request (its REQUESTOR owner,
-APPROVERs, ADMINs, services). Others get PERMISSION_DENIED, a call without a token
-UNAUTHENTICATED."""
+APPROVERs, ADMINs, services). A requestor asking about someone else's request gets NOT_FOUND,
+other refused callers PERMISSION_DENIED, a call without a token UNAUTHENTICATED."""
 
 from __future__ import annotations
 
@@ -91,7 +91,9 @@ async def test_matrix(rpc, cast, clean, validation_settings, name: str, caller: 
         return
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await CASES[name](rpc, who.md, ids)
-    expected = (
-        grpc.StatusCode.UNAUTHENTICATED if caller == "nobody" else grpc.StatusCode.PERMISSION_DENIED
-    )
+    expected = grpc.StatusCode.PERMISSION_DENIED
+    if caller == "nobody":
+        expected = grpc.StatusCode.UNAUTHENTICATED
+    elif caller == "other":
+        expected = grpc.StatusCode.NOT_FOUND
     assert err.value.code() == expected, err.value.details()

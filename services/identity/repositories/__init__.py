@@ -2,6 +2,7 @@
 
 from services.identity.repositories.refresh_tokens import RefreshTokenRepository
 from services.identity.repositories.roles import DEFAULT_ROLES, RoleRepository
+from services.identity.repositories.security_stamps import SecurityStampRepository
 from services.identity.repositories.system_config import ConfigView, SystemConfigRepository
 from services.identity.repositories.users import UserRepository
 
@@ -10,6 +11,7 @@ __all__ = [
     "ConfigView",
     "RefreshTokenRepository",
     "RoleRepository",
+    "SecurityStampRepository",
     "SystemConfigRepository",
     "UserRepository",
 ]

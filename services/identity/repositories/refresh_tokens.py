@@ -1,4 +1,4 @@
-"""Refresh tokens, stored as SHA-256 hashes."""
+"""Refresh tokens, stored as SHA-256 hashes, in families that descend from one login."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from sqlalchemy import select, update
 from services.identity.models import RefreshToken
 from services.kernel.repository import BaseRepository
 
+ROTATED = "rotated"
+
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -19,9 +21,17 @@ def hash_token(token: str) -> str:
 class RefreshTokenRepository(BaseRepository[RefreshToken]):
     model = RefreshToken
 
-    async def store(self, user_id: uuid.UUID, token: str, ttl: timedelta) -> RefreshToken:
+    async def store(
+        self, user_id: uuid.UUID, token: str, ttl: timedelta, family_id: uuid.UUID | None = None
+    ) -> RefreshToken:
+        """A new token: of `family_id` when it replaces one, else the first of a new family."""
+        token_id = uuid.uuid4()
         row = RefreshToken(
-            user_id=user_id, token_hash=hash_token(token), expires_at=datetime.now(UTC) + ttl
+            id=token_id,
+            user_id=user_id,
+            token_hash=hash_token(token),
+            expires_at=datetime.now(UTC) + ttl,
+            family_id=family_id or token_id,
         )
         self.session.add(row)
         await self.session.flush()
@@ -35,14 +45,24 @@ class RefreshTokenRepository(BaseRepository[RefreshToken]):
             .with_for_update()
         )
 
-    async def revoke(self, row: RefreshToken) -> None:
+    async def revoke(self, row: RefreshToken, reason: str) -> None:
         row.revoked_at = datetime.now(UTC)
+        row.revoke_reason = reason
         await self.session.flush()
 
-    async def revoke_all_for_user(self, user_id: uuid.UUID) -> int:
+    async def revoke_family(self, family_id: uuid.UUID, reason: str) -> int:
+        """Revoke every live token of a family (a rotated token was used again)."""
+        result = await self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=datetime.now(UTC), revoke_reason=reason)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def revoke_all_for_user(self, user_id: uuid.UUID, reason: str = "deactivated") -> int:
         result = await self.session.execute(
             update(RefreshToken)
             .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
-            .values(revoked_at=datetime.now(UTC))
+            .values(revoked_at=datetime.now(UTC), revoke_reason=reason)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
+from services.identity.config_secrets import SecretBox
 from services.identity.config_values import SECRET_MASK, parse_value, serialize_value
 from services.identity.models import SystemConfig
 from services.kernel.repository import BaseRepository
@@ -28,10 +29,16 @@ class ConfigView:
     updated_at: datetime | None
 
     @classmethod
-    def of(cls, row: SystemConfig, *, reveal: bool = False) -> ConfigView:
+    def of(
+        cls, row: SystemConfig, *, reveal: bool = False, box: SecretBox | None = None
+    ) -> ConfigView:
+        """The entry; a secret is masked unless revealed (decrypted with `box`)."""
+        value = row.value
+        if row.is_secret:
+            value = (box.open(value) if box else value) if reveal else SECRET_MASK
         return cls(
             key=row.key,
-            value=row.value if reveal or not row.is_secret else SECRET_MASK,
+            value=value,
             value_type=row.value_type,
             description=row.description,
             is_secret=row.is_secret,
@@ -46,12 +53,14 @@ class SystemConfigRepository(BaseRepository[SystemConfig]):
     async def get_by_key(self, key: str) -> SystemConfig | None:
         return await self.session.scalar(select(SystemConfig).where(SystemConfig.key == key))
 
-    async def get_value(self, key: str, default: Any = None) -> Any:
-        """The typed value of `key`, or `default` when it is not set."""
+    async def get_value(self, key: str, default: Any = None, box: SecretBox | None = None) -> Any:
+        """The typed value of `key`, or `default` when it is not set (a secret is decrypted
+        with `box`)."""
         row = await self.get_by_key(key)
         if row is None:
             return default
-        return parse_value(row.value, row.value_type)
+        raw = box.open(row.value) if box and row.is_secret else row.value
+        return parse_value(raw, row.value_type)
 
     async def set_value(
         self,
@@ -61,9 +70,13 @@ class SystemConfigRepository(BaseRepository[SystemConfig]):
         updated_by: uuid.UUID | None = None,
         description: str | None = None,
         is_secret: bool = False,
+        box: SecretBox | None = None,
     ) -> SystemConfig:
-        """Create or replace `key`; the value must parse as its value_type."""
+        """Create or replace `key`; the value must parse as its value_type. A secret is stored
+        encrypted with `box`."""
         raw = serialize_value(value, value_type)
+        if is_secret and box is not None:
+            raw = box.seal(raw)
         values = {
             "value": raw,
             "value_type": value_type,

@@ -82,10 +82,16 @@ class UserRepository(BaseRepository[User]):
         return await self.session.scalar(self._select().where(User.id == user_id))
 
     async def get_by_username(self, username: str) -> User | None:
-        return await self.session.scalar(self._select().where(User.username == username))
+        """The user whose username is `username`, in any case (usernames differ by more)."""
+        return await self.session.scalar(
+            self._select().where(func.lower(User.username) == username.lower())
+        )
 
     async def get_by_email(self, email: str) -> User | None:
-        return await self.session.scalar(self._select().where(User.email == email.lower()))
+        """The user with this email, in any case."""
+        return await self.session.scalar(
+            self._select().where(func.lower(User.email) == email.lower())
+        )
 
     async def get_by_external_id(self, external_id: str, auth_provider: str) -> User | None:
         """The SSO user with this (auth_provider, external_id)."""

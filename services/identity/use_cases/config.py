@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
-from services.identity.config_values import check_value_type, serialize_value
+from services.identity.config_values import check_value_type, parse_value
 from services.identity.repositories import ConfigView, SystemConfigRepository
 from services.identity.use_cases.deps import IdentityDeps
 from services.kernel.call_context import require_user
+from services.kernel.config_keys import KNOWN_KEYS
 from services.kernel.enums import AuditAction
 from services.kernel.errors import InvalidArgument, NotFound
 from services.kernel.validation import optional_text
@@ -44,22 +45,40 @@ class ConfigUseCases:
         async with self.deps.db.read_only() as session:
             rows = await SystemConfigRepository(session).list_all()
         wanted = set(keys)
-        return [ConfigView.of(r, reveal=True) for r in rows if not wanted or r.key in wanted]
+        box = self.deps.secrets
+        return [
+            ConfigView.of(r, reveal=True, box=box) for r in rows if not wanted or r.key in wanted
+        ]
 
     async def set_config(
         self, key: str, value: str, value_type: str, description: str, is_secret: bool
     ) -> ConfigView:
+        """Create or replace an entry. A key the platform reads (services/kernel/config_keys.py)
+        must have its type and range; other keys are typed by `value_type` (default string).
+        A secret is stored encrypted and shown masked."""
         key = check_key(key)
-        value_type = check_value_type(value_type or "string")
         if len(value) > MAX_VALUE_LENGTH:
             raise InvalidArgument("value", f"must be at most {MAX_VALUE_LENGTH} characters")
-        serialize_value(value, value_type)
+        known = KNOWN_KEYS.get(key)
+        if known is not None:
+            if value_type and value_type != known.value_type:
+                raise InvalidArgument("value_type", f"{key} is a {known.value_type}")
+            value_type = known.value_type
+        value_type = check_value_type(value_type or "string")
+        parsed = parse_value(value, value_type)
+        problem = known.range_problem(parsed) if known is not None else None
+        if problem is not None:
+            raise InvalidArgument("value", problem)
         text = optional_text("description", description, max_length=2000)
+        if text is None and known is not None:
+            text = known.description
         actor = require_user().user_id
         async with self.deps.db.unit_of_work() as session:
             repo = SystemConfigRepository(session)
             previous = await repo.get_by_key(key)
-            row = await repo.set_value(key, value, value_type, actor, text, is_secret)
+            row = await repo.set_value(
+                key, value, value_type, actor, text, is_secret, box=self.deps.secrets
+            )
             self.deps.audit.record(
                 session,
                 AuditAction.CREATE if previous is None else AuditAction.UPDATE,

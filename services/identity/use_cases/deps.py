@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.identity.config_secrets import SecretBox
 from services.identity.models import AuditOutbox
 from services.identity.passwords import Passwords
 from services.kernel.db import Database
@@ -19,6 +20,7 @@ class IdentityDeps:
     passwords: Passwords
     signer: AccessTokenSigner
     audit: AuditRecorder
+    secrets: SecretBox
 
     @classmethod
     def build(cls, db: Database, settings: Settings, private_pem: bytes) -> IdentityDeps:
@@ -32,4 +34,5 @@ class IdentityDeps:
                 private_pem, settings.jwt_issuer, settings.access_token_ttl_seconds
             ),
             audit=AuditRecorder(AuditOutbox),
+            secrets=SecretBox.from_settings(settings),
         )

@@ -7,9 +7,11 @@ import uuid
 from dataclasses import dataclass
 
 from services.identity.models import Role, User
-from services.identity.repositories import RefreshTokenRepository, RoleRepository, UserRepository
+from services.identity.passwords import MAX_PASSWORD_LENGTH, check_password
+from services.identity.repositories import RoleRepository, UserRepository
 from services.identity.repositories.users import UserQueries, UserView
 from services.identity.use_cases.deps import IdentityDeps
+from services.identity.use_cases.revocation import end_access
 from services.kernel.call_context import Principal, require_principal, require_user
 from services.kernel.enums import AuditAction, UserRoleEnum
 from services.kernel.errors import (
@@ -19,7 +21,13 @@ from services.kernel.errors import (
     NotFound,
     PermissionDenied,
 )
-from services.kernel.validation import Page, optional_text, require_email, require_text
+from services.kernel.validation import (
+    Page,
+    optional_text,
+    require_email,
+    require_text,
+    search_text,
+)
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@")
 
@@ -30,6 +38,7 @@ class UserChanges:
     full_name: str | None = None
     password: str | None = None
     is_active: bool | None = None
+    current_password: str | None = None
 
 
 def check_username(username: str) -> str:
@@ -44,9 +53,11 @@ def _is_admin(principal: Principal) -> bool:
 
 
 def _self_or_admin(user_id: uuid.UUID) -> Principal:
+    """The caller, when they act on themselves or are an ADMIN; to anyone else another user
+    does not exist (NOT_FOUND), so that user ids reveal nothing."""
     principal = require_user()
     if principal.user_id != user_id and not _is_admin(principal):
-        raise PermissionDenied("only an ADMIN may act on another user")
+        raise NotFound("user", user_id)
     return principal
 
 
@@ -84,9 +95,7 @@ class UserUseCases:
         return view
 
     async def list_users(self, query: str, page: Page) -> list[User]:
-        query = query.strip()
-        if len(query) > 255:
-            raise InvalidArgument("query", "must be at most 255 characters")
+        query = search_text("query", query)
         async with self.deps.db.read_only() as session:
             return await UserRepository(session).search_users(query, page.offset, page.size)
 
@@ -101,6 +110,7 @@ class UserUseCases:
         username = check_username(username)
         email = require_email("email", email)
         name = optional_text("full_name", full_name, max_length=255)
+        check_password(password, username)
         hashed = await asyncio.to_thread(self.deps.passwords.hash, password)
         async with self.deps.db.unit_of_work() as session:
             users, role_repo = UserRepository(session), RoleRepository(session)
@@ -131,6 +141,8 @@ class UserUseCases:
             return await _require_user(users, user.id)
 
     async def update_user(self, user_id: uuid.UUID, changes: UserChanges) -> User:
+        """Change a profile. Users changing their own password give the current one; any
+        password change (or an ADMIN's reset) and any deactivation end every session."""
         principal = _self_or_admin(user_id)
         values: dict[str, object] = {}
         if changes.email is not None:
@@ -142,9 +154,7 @@ class UserUseCases:
                 raise PermissionDenied("only an ADMIN may activate or deactivate users")
             values["is_active"] = changes.is_active
         if changes.password is not None:
-            values["hashed_password"] = await asyncio.to_thread(
-                self.deps.passwords.hash, changes.password
-            )
+            values["hashed_password"] = await self._new_password_hash(user_id, principal, changes)
         async with self.deps.db.unit_of_work() as session:
             users = UserRepository(session)
             user = await _require_user(users, user_id)
@@ -154,9 +164,11 @@ class UserUseCases:
                 other = await users.get_by_email(str(values["email"]))
                 if other is not None and other.id != user.id:
                     raise AlreadyExists(f"email {values['email']} is taken")
-            if values.get("is_active") is False:
+            if values.get("is_active") is False and user.is_active:
                 await self._keep_an_admin(users, user)
-                await RefreshTokenRepository(session).revoke_all_for_user(user.id)
+                await end_access(session, user.id, "deactivated")
+            if "hashed_password" in values:
+                await end_access(session, user.id, "password")
             if values:
                 await users.update(user.id, values)
                 self.deps.audit.record(
@@ -172,6 +184,23 @@ class UserUseCases:
                 )
             return await _require_user(users, user_id)
 
+    async def _new_password_hash(
+        self, user_id: uuid.UUID, principal: Principal, changes: UserChanges
+    ) -> str:
+        assert changes.password is not None
+        async with self.deps.db.read_only() as session:
+            user = await _require_user(UserRepository(session), user_id)
+        if principal.user_id == user_id:
+            current = changes.current_password or ""
+            if not current:
+                raise InvalidArgument("current_password", "is required to change your own password")
+            if len(current) > MAX_PASSWORD_LENGTH or not await asyncio.to_thread(
+                self.deps.passwords.verify, user.hashed_password, current
+            ):
+                raise InvalidArgument("current_password", "does not match")
+        check_password(changes.password, user.username)
+        return await asyncio.to_thread(self.deps.passwords.hash, changes.password)
+
     async def delete_user(self, user_id: uuid.UUID) -> None:
         """Soft delete: the user is deactivated and their refresh tokens revoked."""
         async with self.deps.db.unit_of_work() as session:
@@ -181,7 +210,7 @@ class UserUseCases:
                 return
             await self._keep_an_admin(users, user)
             await users.update(user.id, {"is_active": False})
-            await RefreshTokenRepository(session).revoke_all_for_user(user.id)
+            await end_access(session, user.id, "deleted")
             self.deps.audit.record(session, AuditAction.DELETE, "user", user.id, {"soft": True})
 
     async def assign_role(self, user_id: uuid.UUID, role_name: UserRoleEnum) -> User:
@@ -192,6 +221,7 @@ class UserUseCases:
             if await roles.assign_role_to_user(
                 user_id, role.id, assigned_by=require_user().user_id
             ):
+                await end_access(session, user_id, "role", keep_refresh_tokens=True)
                 self.deps.audit.record(
                     session, AuditAction.UPDATE, "user", user_id, {"role_assigned": str(role_name)}
                 )
@@ -205,6 +235,7 @@ class UserUseCases:
             if role_name == UserRoleEnum.ADMIN and role_name in user.role_names:
                 await self._keep_an_admin(users, user)
             if await roles.revoke_role_from_user(user_id, role.id):
+                await end_access(session, user_id, "role", keep_refresh_tokens=True)
                 self.deps.audit.record(
                     session, AuditAction.UPDATE, "user", user_id, {"role_revoked": str(role_name)}
                 )

@@ -9,7 +9,7 @@ from typing import Any
 from services.kernel.call_context import require_principal, require_user
 from services.kernel.enums import AuditAction, UserRoleEnum
 from services.kernel.errors import PermissionDenied
-from services.kernel.validation import Page
+from services.kernel.validation import Page, search_text
 from services.requests import lifecycle
 from services.requests.enums import RequestStatus
 from services.requests.models import Request
@@ -62,7 +62,7 @@ class RequestUseCases:
         owner = None if rules.sees_all(principal) else principal.user_id
         async with self.deps.db.read_only() as session:
             return await RequestRepository(session).search_requests(
-                query.strip(), status, page.offset, page.size, created_by=owner
+                search_text("query", query), status, page.offset, page.size, created_by=owner
             )
 
     async def get_details(self, request_id: uuid.UUID) -> Request:

@@ -129,7 +129,7 @@ class RevisionUseCases:
         stored = await self.deps.storage.put(
             object_key("revisions", info.request_id),
             await require_data(chunks),
-            max_size=self.deps.settings.max_ta_size_bytes,
+            max_size=await self.deps.config.setting("MAX_TA_SIZE_BYTES", self.deps.settings),
             expected_sha256=declared,
             content_type=BUNDLE_TYPE,
         )

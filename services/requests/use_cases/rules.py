@@ -9,7 +9,7 @@ from typing import Any
 from services.kernel.call_context import Principal
 from services.kernel.enums import UserRoleEnum
 from services.kernel.errors import InvalidArgument, NotFound, PermissionDenied
-from services.kernel.validation import require_text
+from services.kernel.validation import check_json_value, require_text
 from services.requests.models import Request
 from services.requests.repositories import RequestRepository
 
@@ -30,18 +30,22 @@ def is_owner(principal: Principal, request: Request) -> bool:
 
 
 def require_reader(principal: Principal, request: Request) -> None:
+    """Callers who may not see a request are told it does not exist (NOT_FOUND, not
+    PERMISSION_DENIED), so that other users' request ids reveal nothing."""
     if not (sees_all(principal) or is_owner(principal, request)):
-        raise PermissionDenied("only the owner, APPROVERs and ADMINs may see this request")
+        raise NotFound("request", request.id)
 
 
 def require_owner(principal: Principal, request: Request, action: str) -> None:
     if not is_owner(principal, request):
+        require_reader(principal, request)
         raise PermissionDenied(f"only the request's owner may {action}")
 
 
 def require_reviewer(principal: Principal, request: Request) -> uuid.UUID:
     """The reviewing user's id; an approver may not review their own request."""
     if principal.is_service or not principal.has_any(REVIEWERS) or principal.user_id is None:
+        require_reader(principal, request)
         raise PermissionDenied("only an APPROVER or ADMIN may review a request")
     if principal.user_id == request.created_by:
         raise PermissionDenied("an approver cannot approve or reject their own request")
@@ -81,11 +85,10 @@ def check_metadata(value: Any) -> dict[str, Any] | None:
         return None
     if not isinstance(value, dict):
         raise InvalidArgument("metadata", "must be a JSON object")
+    check_json_value("metadata", value)
     encoded = json.dumps(value)
     if len(encoded.encode()) > MAX_METADATA_BYTES:
         raise InvalidArgument("metadata", f"must be at most {MAX_METADATA_BYTES} bytes as JSON")
-    if "\\u0000" in encoded:
-        raise InvalidArgument("metadata", "must not contain NUL characters")
     return value
 
 

@@ -53,11 +53,12 @@ class SampleUseCases:
         stored = await self.deps.storage.put(
             object_key("samples", info.request_id),
             tap,
-            max_size=self.deps.settings.max_sample_size_bytes,
+            max_size=await self.deps.config.setting("MAX_SAMPLE_SIZE_BYTES", self.deps.settings),
             expected_sha256=declared,
             content_type=mime_type,
         )
-        retention = timedelta(days=self.deps.settings.sample_retention_days)
+        days = await self.deps.config.setting("SAMPLE_RETENTION_DAYS", self.deps.settings)
+        retention = timedelta(days=days)
         async with owned_by_row(self.deps.storage, stored), self.deps.db.unit_of_work() as session:
             request = await rules.load_locked(RequestRepository(session), info.request_id)
             lifecycle.require_editable(request.status, "log samples can be uploaded")
