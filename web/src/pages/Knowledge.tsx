@@ -1,0 +1,120 @@
+/** Knowledge base: documents and their indexing state, uploads (knowledge managers), search. */
+import { Fragment, useState } from "react";
+import type { FormEvent, ReactNode } from "react";
+import { api, must, uploadFile, type ApiError, type SearchResult } from "../api/client";
+import { Dropzone } from "../components/Dropzone";
+import { Button, Card, Empty, ErrorBanner, Field, Loading, PageHeader } from "../components/ui";
+import { bytes, when } from "../format";
+import { asApiError, useLoad } from "../hooks";
+import { useSession } from "../session";
+
+/** The snippet with every query word marked. */
+function highlight(text: string, query: string): ReactNode {
+  const words = query.split(/\s+/).filter((w) => w.length > 1).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  if (words.length === 0) return text;
+  const parts = text.split(new RegExp(`(${words.join("|")})`, "gi"));
+  return parts.map((part, i) => (i % 2 === 1 ? <mark key={i}>{part}</mark> : <Fragment key={i}>{part}</Fragment>));
+}
+
+export default function Knowledge() {
+  const { has } = useSession();
+  const manager = has("KNOWLEDGE_MANAGER", "ADMIN");
+  const documents = useLoad(async () => {
+    const [list, stats] = await Promise.all([
+      must(api.GET("/v1/knowledge/documents", { params: { query: { page_size: 200 } } })),
+      must(api.GET("/v1/knowledge/documents:statistics")),
+    ]);
+    return { documents: list.documents ?? [], stats };
+  }, []);
+  const [title, setTitle] = useState("");
+  const [documentType, setDocumentType] = useState("reference");
+  const [query, setQuery] = useState("");
+  const [results, setResults] = useState<{ query: string; hits: SearchResult[] }>();
+  const [error, setError] = useState<ApiError>();
+  const [searching, setSearching] = useState(false);
+
+  const search = async (event: FormEvent) => {
+    event.preventDefault();
+    setSearching(true);
+    setError(undefined);
+    try {
+      const reply = await must(api.POST("/v1/knowledge:search", { body: { query, top_k: 10 } }));
+      setResults({ query, hits: reply.results ?? [] });
+    } catch (caught) {
+      setError(asApiError(caught));
+    } finally {
+      setSearching(false);
+    }
+  };
+  const indexing = documents.data?.stats.indexing_status;
+
+  return (
+    <>
+      <PageHeader title="Knowledge" subtitle="Reference documents the TA engine and reviewers draw on" />
+      <div className="kpis">
+        <div className="kpi"><span className="kpi-value">{documents.data?.documents.length ?? 0}</span><span className="kpi-name">documents</span></div>
+        <div className="kpi"><span className="kpi-value">{Number(indexing?.indexed ?? 0)}</span><span className="kpi-name">indexed</span></div>
+        <div className="kpi"><span className="kpi-value">{Number(indexing?.unindexed ?? 0)}</span><span className="kpi-name">waiting for indexing</span></div>
+      </div>
+      <Card title="Search">
+        <form className="filters" onSubmit={search} role="search">
+          <div className="grow">
+            <Field label="Search the knowledge base" name="query" error={error}>
+              {(id, d, invalid) => <input id={id} type="search" value={query} aria-describedby={d} aria-invalid={invalid} onChange={(e) => setQuery(e.target.value)} />}
+            </Field>
+          </div>
+          <Button type="submit" kind="primary" busy={searching}>Search</Button>
+        </form>
+        <ErrorBanner error={error} fields={["query", "top_k"]} />
+        {results && (results.hits.length === 0 ? <Empty>Nothing found for “{results.query}”.</Empty> : (
+          <ol className="hits">
+            {results.hits.map((hit) => (
+              <li key={`${hit.document_id}-${hit.chunk_ordinal}`}>
+                <strong>{hit.document_title}</strong> <small className="muted">{hit.document_type} · score {Number(hit.score).toFixed(2)}</small>
+                <p>{highlight(hit.snippet || hit.text, results.query)}</p>
+              </li>
+            ))}
+          </ol>
+        ))}
+      </Card>
+      {manager && (
+        <Card title="Add documents">
+          <div className="form-grid">
+            <div className="field">
+              <label htmlFor="doc-title">Title (optional; the file name otherwise)</label>
+              <input id="doc-title" value={title} onChange={(e) => setTitle(e.target.value)} />
+            </div>
+            <div className="field">
+              <label htmlFor="doc-type">Document type</label>
+              <input id="doc-type" value={documentType} onChange={(e) => setDocumentType(e.target.value)} />
+            </div>
+          </div>
+          <Dropzone label="Upload knowledge documents" hint="Text, Markdown or PDF"
+            upload={(file, progress) => uploadFile("/v1/knowledge/documents", file, { title: title || file.name, document_type: documentType }, progress)}
+            onUploaded={() => void documents.reload()} />
+        </Card>
+      )}
+      <Card title="Documents">
+        <ErrorBanner error={documents.error} />
+        {documents.loading && !documents.data ? <Loading /> : (documents.data?.documents ?? []).length === 0 ? <Empty>No document yet.</Empty> : (
+          <div className="table-wrap">
+            <table className="table">
+              <thead><tr><th scope="col">Title</th><th scope="col">Type</th><th scope="col">Indexing</th><th scope="col" className="hide-narrow">Size</th><th scope="col" className="hide-narrow">Added</th></tr></thead>
+              <tbody>
+                {(documents.data?.documents ?? []).map((doc) => (
+                  <tr key={doc.id}>
+                    <td>{doc.title}</td>
+                    <td>{doc.document_type}</td>
+                    <td>{doc.pinecone_indexed ? <span className="badge status-completed">Indexed · {doc.embedding_count} chunks</span> : <span className="badge status-pending_approval">Waiting</span>}</td>
+                    <td className="hide-narrow">{bytes(doc.file_size)}</td>
+                    <td className="hide-narrow">{when(doc.created_at)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Card>
+    </>
+  );
+}
