@@ -1,0 +1,348 @@
+"""The web console in a real browser (Debian's Chromium driven by Playwright) against the
+real platform (`tagen run`, the command behind `make run`): a requestor's request from
+creation to approval (and, where the platform generates TAs, to its terminal status), a
+rejection, an upload with its progress bar, an API error shown next to its field, an admin
+deactivating a user. Screenshots of the main pages go to test-artifacts/console/ and the
+first-load figures to test-artifacts/console/figures.json."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.gateway.static import DEFAULT_ROOT
+from tests.e2e.test_platform import ADMIN, SAMPLE, Platform, login, platform  # noqa: F401
+
+pytestmark = pytest.mark.xdist_group("e2e")
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "console"
+DESKTOP = {"width": 1280, "height": 800}
+MOBILE = {"width": 390, "height": 844}
+#: The pipeline (generation and validation after approval) moves a request to a terminal status.
+TERMINAL_DEADLINE_SECONDS = 240
+TERMINAL = re.compile("^(COMPLETED|FAILED)$")
+PEOPLE = {
+    "rita": ("REQUESTOR", "Rita Requestor"),
+    "aaron": ("APPROVER", "Aaron Approver"),
+    "victor": ("REQUESTOR", "Victor Visitor"),
+}
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="pip package playwright missing")
+
+
+def password(username: str) -> str:
+    return f"{username}-password-1"
+
+
+@pytest.fixture(scope="module")
+def people(platform: Platform) -> dict[str, str]:  # noqa: F811
+    """The users of these stories (created through the API), by username -> id."""
+    ids: dict[str, str] = {}
+    with httpx.Client(base_url=platform.base_url, timeout=30) as http:
+        admin = login(http, *ADMIN)
+        for username, (role, name) in PEOPLE.items():
+            reply = http.post(
+                "/v1/users",
+                headers=admin,
+                json={
+                    "username": username,
+                    "email": f"{username}@example.com",
+                    "full_name": name,
+                    "password": password(username),
+                    "roles": [role],
+                },
+            )
+            assert reply.status_code == 200, reply.text
+            ids[username] = reply.json()["user"]["id"]
+    return ids
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[sync_api.Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is missing: apt-get install chromium (`make test` does it as root)")
+    if not (DEFAULT_ROOT / "index.html").exists():
+        pytest.skip("the console is not built: run `make web` (`make test` does it)")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM))
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: sync_api.Browser, platform: Platform) -> Iterator[sync_api.Page]:  # noqa: F811
+    context = browser.new_context(viewport=DESKTOP, base_url=platform.base_url)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+def shot(page: sync_api.Page, name: str) -> None:
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: sync_api.Page, username: str, secret: str | None = None) -> None:
+    page.goto("/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(secret or password(username))
+    page.get_by_role("button", name="Sign in").click()
+    sync_api.expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def sign_out(page: sync_api.Page) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    sync_api.expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+
+
+def api_request(platform: Platform, username: str, source: str) -> str:  # noqa: F811
+    """A submitted request made through the API (the stories that start at approval)."""
+    with httpx.Client(base_url=platform.base_url, timeout=30) as http:
+        auth = login(http, username, password(username))
+        made = http.post("/v1/requests", headers=auth, json={"source_system": source})
+        assert made.status_code == 200, made.text
+        request_id = made.json()["request"]["id"]
+        with SAMPLE.open("rb") as sample:
+            files = {"file": (SAMPLE.name, sample, "text/plain")}
+            uploaded = http.post(f"/v1/requests/{request_id}/samples", headers=auth, files=files)
+        assert uploaded.status_code == 200, uploaded.text
+        submitted = http.post(f"/v1/requests/{request_id}:submit", headers=auth, json={})
+        assert submitted.status_code == 200, submitted.text
+    return str(request_id)
+
+
+def has_pipeline(platform: Platform) -> bool:  # noqa: F811
+    """True when the platform generates TAs after approval (it then offers `:regenerate`)."""
+    document = httpx.get(f"{platform.base_url}/openapi.json", timeout=30).json()
+    return any(path.endswith(":regenerate") for path in document["paths"])
+
+
+def test_first_load_and_sign_in_page(
+    browser: sync_api.Browser,
+    platform: Platform,  # noqa: F811
+) -> None:
+    """Figures, not a timing assertion: the first load of `/` on a fresh browser and the
+    size of what it transferred."""
+    context = browser.new_context(viewport=DESKTOP, base_url=platform.base_url)
+    page = context.new_page()
+    page.goto("/")
+    sync_api.expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    timing = page.evaluate(
+        """() => {
+          const nav = performance.getEntriesByType('navigation')[0];
+          const resources = performance.getEntriesByType('resource');
+          return {
+            dom_content_loaded_ms: nav.domContentLoadedEventEnd,
+            load_ms: nav.loadEventEnd,
+            transferred_bytes: nav.transferSize
+              + resources.reduce((sum, r) => sum + (r.transferSize || 0), 0),
+          };
+        }"""
+    )
+    started = time.perf_counter()
+    page.reload()
+    sync_api.expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    timing["reload_to_sign_in_visible_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    (ARTIFACTS / "figures.json").write_text(json.dumps(timing, indent=2))
+    print("console first load:", timing)
+    assert timing["load_ms"] > 0
+    shot(page, "01-sign-in-1280")
+    context.close()
+
+
+def test_requestor_to_approver_story(
+    page: sync_api.Page,
+    platform: Platform,  # noqa: F811
+    people: dict[str, str],
+) -> None:
+    expect = sync_api.expect
+    sign_in(page, "rita")
+    page.get_by_role("link", name="New request").first.click()
+    # The API's error is shown next to the field it names.
+    page.get_by_role("button", name="Create request").click()
+    source = page.locator('[data-field="source_system"]')
+    expect(source.locator(".field-error")).to_have_text("must not be empty")
+    expect(source.get_by_label("Source system")).to_have_attribute("aria-invalid", "true")
+    shot(page, "03-new-request-field-error-1280")
+    source.get_by_label("Source system").fill("Apache HTTP Server")
+    page.get_by_label("Description").fill("Web tier access logs, combined format")
+    page.get_by_role("button", name="Create request").click()
+    expect(page.get_by_role("heading", name="Apache HTTP Server")).to_be_visible()
+
+    page.get_by_label("Upload log samples").set_input_files(str(SAMPLE))
+    expect(page.locator(".uploads li.done")).to_have_count(1)
+    first_line = SAMPLE.read_text().splitlines()[0]
+    expect(page.locator("pre.preview")).to_contain_text(first_line[:40])
+    page.get_by_role("button", name="Submit for approval").click()
+    expect(page.locator(".page-header .badge")).to_have_text("Pending approval")
+    timeline = page.get_by_label("Status timeline")
+    expect(timeline).to_have_attribute("data-status", "PENDING_APPROVAL")
+    request_url = page.url
+    shot(page, "04-request-pending-1280")
+    page.get_by_role("link", name="Requests").click()
+    expect(page.get_by_role("link", name="Apache HTTP Server")).to_be_visible()
+    page.get_by_label("Status").select_option("PENDING_APPROVAL")
+    expect(page.get_by_role("link", name="Apache HTTP Server")).to_be_visible()
+    page.get_by_label("Status").select_option("COMPLETED")
+    expect(page.get_by_text("No request matches.")).to_be_visible()
+    sign_out(page)
+
+    sign_in(page, "aaron")
+    page.get_by_role("navigation").get_by_role("link", name="Approvals").click()
+    queue = page.locator("ol.queue")
+    expect(queue.get_by_role("link", name="Apache HTTP Server")).to_be_visible()
+    shot(page, "05-approvals-1280")
+    queue.get_by_role("link", name="Apache HTTP Server").click()
+    expect(page.locator("pre.preview")).to_contain_text(first_line[:40])
+    page.get_by_role("button", name="Approve").click()
+    expect(timeline).not_to_have_attribute("data-status", "PENDING_APPROVAL")
+    if has_pipeline(platform):
+        # The page follows the request by itself (polling): no reload until it finishes.
+        expect(timeline).to_have_attribute(
+            "data-status", TERMINAL, timeout=TERMINAL_DEADLINE_SECONDS * 1000
+        )
+        if timeline.get_attribute("data-status") == "COMPLETED":
+            with page.expect_download() as download:
+                page.get_by_role("button", name="Download TA").first.click()
+            assert download.value.suggested_filename.endswith((".tgz", ".spl", ".tar.gz"))
+        else:
+            expect(page.get_by_test_id("failure")).to_be_visible()
+    else:
+        expect(timeline).to_have_attribute("data-status", "APPROVED")
+    shot(page, "06-request-after-approval-1280")
+    runs = page.locator("ul.runs a")
+    if runs.count():
+        runs.first.click()
+        expect(page.get_by_role("heading", name="Findings")).to_be_visible()
+        shot(page, "07-validation-report-1280")
+    page.get_by_role("link", name="Overview").click()
+    expect(page.get_by_role("heading", name="Requests by status")).to_be_visible()
+    shot(page, "02-overview-1280")
+    assert request_url.startswith(platform.base_url + "/requests/")
+
+
+def test_an_approver_rejects_with_a_reason(
+    page: sync_api.Page,
+    platform: Platform,  # noqa: F811
+    people: dict[str, str],
+) -> None:
+    expect = sync_api.expect
+    request_id = api_request(platform, "rita", "Cisco ASA")
+    sign_in(page, "aaron")
+    page.goto(f"/requests/{request_id}")
+    page.get_by_role("button", name="Reject…").click()
+    page.get_by_role("button", name="Reject request").click()
+    reason = page.locator('[data-field="rejection_reason"]')
+    expect(reason.locator(".field-error")).to_be_visible()
+    reason.get_by_label("Reason").fill("Please add samples from the firewall's VPN module too.")
+    page.get_by_role("button", name="Reject request").click()
+    expect(page.get_by_label("Status timeline")).to_have_attribute("data-status", "REJECTED")
+    sign_out(page)
+    sign_in(page, "rita")
+    page.goto(f"/requests/{request_id}")
+    expect(
+        page.get_by_text("Please add samples from the firewall's VPN module too.")
+    ).to_be_visible()
+    shot(page, "08-request-rejected-1280")
+    page.set_viewport_size(MOBILE)
+    shot(page, "09-request-rejected-mobile")
+    page.get_by_role("button", name="Menu").click()
+    page.get_by_role("link", name="Requests").click()
+    expect(page.get_by_role("link", name="Cisco ASA")).to_be_visible()
+    shot(page, "10-requests-mobile")
+
+
+def test_an_upload_shows_its_progress(
+    page: sync_api.Page,
+    platform: Platform,  # noqa: F811
+    people: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    expect = sync_api.expect
+    big = tmp_path / "access-big.log"
+    lines = SAMPLE.read_bytes()
+    with big.open("wb") as out:
+        while out.tell() < 3 * 1024 * 1024:
+            out.write(lines)
+    sign_in(page, "rita")
+    page.get_by_role("link", name="New request").first.click()
+    page.get_by_label("Source system").fill("nginx")
+    page.get_by_role("button", name="Create request").click()
+    expect(page.get_by_role("heading", name="nginx")).to_be_visible()
+    # Every value the progress bar shows, recorded as it changes; the upload is slowed
+    # to about 1.5 MB/s so the bar has time to move.
+    page.evaluate(
+        """() => {
+          window.__progress = [];
+          new MutationObserver(() => {
+            for (const bar of document.querySelectorAll('[role=progressbar]'))
+              window.__progress.push(Number(bar.getAttribute('aria-valuenow')));
+          }).observe(document.body, {subtree: true, childList: true, attributes: true});
+        }"""
+    )
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 1.5e6},
+    )
+    page.get_by_label("Upload log samples").set_input_files(str(big))
+    expect(page.get_by_role("progressbar")).to_be_visible()
+    shot(page, "11-upload-in-progress-1280")
+    expect(page.locator(".uploads li.done")).to_have_count(1, timeout=30_000)
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    seen: list[int] = page.evaluate("window.__progress")
+    assert any(0 < value < 100 for value in seen), seen
+    assert seen[-1] == 100
+    assert seen == sorted(seen)
+    expect(page.locator("ul.samples > li")).to_have_count(1)
+    page.get_by_role("button", name=f"Delete {big.name}").click()
+    expect(page.get_by_text("No sample yet.")).to_be_visible()
+
+
+def test_an_admin_deactivates_a_user(
+    page: sync_api.Page,
+    platform: Platform,  # noqa: F811
+    people: dict[str, str],
+) -> None:
+    expect = sync_api.expect
+    sign_in(page, *ADMIN)
+    page.get_by_role("link", name="Users").click()
+    page.get_by_label("Find").fill("victor")
+    row = page.locator('tr[data-user="victor"]')
+    expect(row).to_have_count(1)
+    expect(row.get_by_text("Active", exact=True)).to_be_visible()
+    row.get_by_role("button", name="Deactivate victor").click()
+    expect(row.get_by_text("Deactivated", exact=True)).to_be_visible()
+    with httpx.Client(base_url=platform.base_url, timeout=30) as http:
+        refused = http.post(
+            "/v1/auth:login", json={"username": "victor", "password": password("victor")}
+        )
+        assert refused.status_code == 401, refused.text
+    page.get_by_label("Find").fill("")
+    shot(page, "12-users-1280")
+    page.get_by_role("link", name="Configuration").click()
+    expect(page.get_by_role("heading", name="Configuration")).to_be_visible()
+    shot(page, "13-config-1280")
+    page.get_by_role("link", name="Audit trail").click()
+    expect(page.locator("table.table tbody tr").first).to_be_visible()
+    shot(page, "14-audit-1280")
+    page.get_by_role("link", name="Knowledge").click()
+    expect(page.get_by_role("heading", name="Documents", exact=True)).to_be_visible()
+    shot(page, "15-knowledge-1280")
