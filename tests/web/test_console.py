@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -167,6 +169,7 @@ def test_requestor_to_approver_story(
     page: sync_api.Page,
     platform: Platform,  # noqa: F811
     people: dict[str, str],
+    tmp_path: Path,
 ) -> None:
     expect = sync_api.expect
     sign_in(page, "rita")
@@ -222,12 +225,24 @@ def test_requestor_to_approver_story(
             expect(page.get_by_test_id("failure")).to_be_visible()
     else:
         expect(timeline).to_have_attribute("data-status", "APPROVED")
+        # Without the pipeline the approver uploads a TA by hand and has it validated.
+        ta = tmp_path / "TA-apache.tgz"
+        build = [sys.executable, "-m", "services.cli.main", "ta", "build"]
+        build += ["--source-system", "Apache HTTP Server", "--out", str(ta), str(SAMPLE)]
+        subprocess.run(build, check=True, cwd=ROOT, capture_output=True, timeout=120)
+        page.get_by_text("Upload a manual revision").click()
+        page.get_by_label("Upload a TA package").set_input_files(str(ta))
+        expect(page.get_by_text("Version 1")).to_be_visible()
+        page.get_by_role("button", name="Validate version 1").click()
+    # The validation run appears and finishes while the page is open.
+    finished = page.locator("ul.runs .badge").filter(has_text=re.compile("^(Passed|Failed)$"))
+    expect(finished.first).to_be_visible(timeout=TERMINAL_DEADLINE_SECONDS * 1000)
     shot(page, "06-request-after-approval-1280")
-    runs = page.locator("ul.runs a")
-    if runs.count():
-        runs.first.click()
-        expect(page.get_by_role("heading", name="Findings")).to_be_visible()
-        shot(page, "07-validation-report-1280")
+    page.locator("ul.runs a").first.click()
+    expect(page.get_by_role("heading", name="Findings")).to_be_visible()
+    expect(page.locator(".verdict")).to_contain_text(re.compile("Passed|Failed"))
+    expect(page.get_by_role("meter", name="timestamps coverage").first).to_be_visible()
+    shot(page, "07-validation-report-1280")
     page.get_by_role("link", name="Overview").click()
     expect(page.get_by_role("heading", name="Requests by status")).to_be_visible()
     shot(page, "02-overview-1280")
@@ -320,6 +335,7 @@ def test_an_admin_deactivates_a_user(
     page: sync_api.Page,
     platform: Platform,  # noqa: F811
     people: dict[str, str],
+    tmp_path: Path,
 ) -> None:
     expect = sync_api.expect
     sign_in(page, *ADMIN)
@@ -345,4 +361,21 @@ def test_an_admin_deactivates_a_user(
     shot(page, "14-audit-1280")
     page.get_by_role("link", name="Knowledge").click()
     expect(page.get_by_role("heading", name="Documents", exact=True)).to_be_visible()
+    guide = tmp_path / "apache-guide.md"
+    guide.write_text(
+        "# Apache access logs\n\nThe combined log format adds the referer and the user agent "
+        "to the common log format. Map clientip to src and status to the Web data model.\n"
+    )
+    page.get_by_label("Title (optional; the file name otherwise)").fill("Apache access log guide")
+    page.get_by_label("Upload knowledge documents").set_input_files(str(guide))
+    documents = page.locator("table.table")
+    expect(documents.get_by_text("Apache access log guide")).to_be_visible()
+    deadline = time.monotonic() + 60
+    while not documents.get_by_text(re.compile("^Indexed")).count():
+        assert time.monotonic() < deadline, "the document was not indexed within 60 s"
+        page.reload()
+        expect(documents.get_by_text("Apache access log guide")).to_be_visible()
+    page.get_by_label("Search the knowledge base").fill("referer agent")
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(page.locator("ol.hits mark").first).to_have_text(re.compile("referer|agent", re.I))
     shot(page, "15-knowledge-1280")

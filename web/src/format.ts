@@ -36,8 +36,12 @@ export function percent(share: number, digits = 0): string {
   return `${(share * 100).toFixed(digits)}%`;
 }
 
+const LABELS: Record<string, string> = { GENERATING_TA: "Generating TA", CIM: "CIM", KNOWLEDGE_MANAGER: "Knowledge manager" };
+
 export function label(name?: string | null): string {
   if (!name) return "—";
+  const known = LABELS[name];
+  if (known) return known;
   return name.charAt(0) + name.slice(1).toLowerCase().replaceAll("_", " ");
 }
 

@@ -72,14 +72,14 @@ export function Ring({ share, title, caption }: { share: number | null; title: s
     <figure className="chart ring">
       <svg viewBox="0 0 100 100" role="img" aria-label={`${title}: ${share === null ? "no data" : percent(shown)}`}>
         <circle cx="50" cy="50" r={r} className="ring-track" />
-        <circle
+        {shown > 0 && <circle
           cx="50"
           cy="50"
           r={r}
           className={`ring-fill ${shown >= 0.8 ? "tone-green" : shown >= 0.5 ? "tone-amber" : "tone-red"}`}
           strokeDasharray={`${c * shown} ${c}`}
           transform="rotate(-90 50 50)"
-        />
+        />}
         <text x="50" y="55" textAnchor="middle" className="ring-text">
           {share === null ? "—" : percent(shown)}
         </text>

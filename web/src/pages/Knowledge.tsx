@@ -4,9 +4,20 @@ import type { FormEvent, ReactNode } from "react";
 import { api, must, uploadFile, type ApiError, type SearchResult } from "../api/client";
 import { Dropzone } from "../components/Dropzone";
 import { Button, Card, Empty, ErrorBanner, Field, Loading, PageHeader } from "../components/ui";
-import { bytes, when } from "../format";
+import { bytes, label, when } from "../format";
 import { asApiError, useLoad } from "../hooks";
 import { useSession } from "../session";
+
+const DOCUMENT_TYPES = ["markdown", "pdf", "splunk_doc", "ta_archive"];
+
+/** The document type a file name suggests. */
+function typeOf(name: string): string {
+  const lower = name.toLowerCase();
+  if (lower.endsWith(".pdf")) return "pdf";
+  if (lower.endsWith(".md") || lower.endsWith(".markdown")) return "markdown";
+  if (lower.endsWith(".tgz") || lower.endsWith(".tar.gz") || lower.endsWith(".spl")) return "ta_archive";
+  return "splunk_doc";
+}
 
 /** The snippet with every query word marked. */
 function highlight(text: string, query: string): ReactNode {
@@ -27,7 +38,7 @@ export default function Knowledge() {
     return { documents: list.documents ?? [], stats };
   }, []);
   const [title, setTitle] = useState("");
-  const [documentType, setDocumentType] = useState("reference");
+  const [documentType, setDocumentType] = useState("");
   const [query, setQuery] = useState("");
   const [results, setResults] = useState<{ query: string; hits: SearchResult[] }>();
   const [error, setError] = useState<ApiError>();
@@ -86,11 +97,14 @@ export default function Knowledge() {
             </div>
             <div className="field">
               <label htmlFor="doc-type">Document type</label>
-              <input id="doc-type" value={documentType} onChange={(e) => setDocumentType(e.target.value)} />
+              <select id="doc-type" value={documentType} onChange={(e) => setDocumentType(e.target.value)}>
+                <option value="">From the file name</option>
+                {DOCUMENT_TYPES.map((t) => <option key={t} value={t}>{label(t)}</option>)}
+              </select>
             </div>
           </div>
-          <Dropzone label="Upload knowledge documents" hint="Text, Markdown or PDF"
-            upload={(file, progress) => uploadFile("/v1/knowledge/documents", file, { title: title || file.name, document_type: documentType }, progress)}
+          <Dropzone label="Upload knowledge documents" hint="Markdown, PDF, Splunk documentation or TA archives"
+            upload={(file, progress) => uploadFile("/v1/knowledge/documents", file, { title: title || file.name, document_type: documentType || typeOf(file.name) }, progress)}
             onUploaded={() => void documents.reload()} />
         </Card>
       )}

@@ -5,7 +5,7 @@
 import { useState } from "react";
 import type { FormEvent } from "react";
 import { Link, useParams } from "react-router-dom";
-import { api, downloadFile, must, type ApiError, type LogSample } from "../api/client";
+import { api, downloadFile, must, type ApiError, type LogSample, type ValidationRun } from "../api/client";
 import { Dropzone } from "../components/Dropzone";
 import { Timeline } from "../components/Timeline";
 import { Button, Card, Empty, ErrorBanner, Field, Loading, PageHeader, StatusBadge } from "../components/ui";
@@ -14,31 +14,39 @@ import { asApiError, useLoad, usePolling } from "../hooks";
 import { getRequest, postAction, uploadRevision, uploadSample } from "../requests";
 import { useSession } from "../session";
 
+async function listRuns(requestId: string): Promise<ValidationRun[]> {
+  const reply = await must(api.GET("/v1/requests/{request_id}/validations", { params: { path: { request_id: requestId } } }));
+  return reply.validation_runs ?? [];
+}
+
+function runsKey(runs: ValidationRun[]): string {
+  return runs.map((run) => `${run.id}:${run.status}`).join(",");
+}
+
 export function RequestPage() {
   const { requestId = "" } = useParams();
   const { user, has } = useSession();
   const details = useLoad(() => getRequest(requestId), [requestId]);
-  const runs = useLoad(
-    async () =>
-      (await must(api.GET("/v1/requests/{request_id}/validations", { params: { path: { request_id: requestId } } })))
-        .validation_runs ?? [],
-    [requestId],
-  );
+  const runs = useLoad(() => listRuns(requestId), [requestId]);
   const [actionError, setActionError] = useState<ApiError>();
   const [busy, setBusy] = useState<string>();
   const [rejecting, setRejecting] = useState(false);
 
   const request = details.data?.request;
   const status = request?.status;
-  const waiting = status === "PENDING_APPROVAL" || (status !== undefined && MOVING.has(status));
+  const runsMoving = (runs.data ?? []).some((run) => run.status === "QUEUED" || run.status === "RUNNING");
+  const waiting = status === "PENDING_APPROVAL" || (status !== undefined && MOVING.has(status)) || runsMoving;
 
   // Follow the request while the platform moves it: poll with backoff, reset on change.
   usePolling(waiting, async () => {
-    const next = await getRequest(requestId);
-    const changed = next.request.status !== status || next.revisions.length !== details.data?.revisions.length;
+    const [next, nextRuns] = await Promise.all([getRequest(requestId), listRuns(requestId)]);
+    const changed =
+      next.request.status !== status ||
+      next.revisions.length !== details.data?.revisions.length ||
+      runsKey(nextRuns) !== runsKey(runs.data ?? []);
     if (changed) {
       details.set(next);
-      void runs.reload();
+      runs.set(nextRuns);
     }
     return changed;
   });
@@ -181,9 +189,17 @@ export function RequestPage() {
                         {bytes(r.file_size)} · {when(r.created_at)}
                       </small>
                     </div>
-                    <Button onClick={() => void downloadFile(`/v1/requests/${encodeURIComponent(requestId)}/revisions/${r.version}:download`, `TA-v${r.version}.tgz`).catch((e: unknown) => setActionError(asApiError(e)))}>
-                      Download TA
-                    </Button>
+                    <div className="actions">
+                      {approver && (
+                        <Button busy={busy === `validate-${r.id}`} aria-label={`Validate version ${r.version}`}
+                          onClick={() => void act(`validate-${r.id}`, () => must(api.POST("/v1/requests/{request_id}/validations", { params: { path }, body: { ta_revision_id: r.id } })))}>
+                          Validate
+                        </Button>
+                      )}
+                      <Button onClick={() => void downloadFile(`/v1/requests/${encodeURIComponent(requestId)}/revisions/${r.version}:download`, `TA-v${r.version}.tgz`).catch((e: unknown) => setActionError(asApiError(e)))}>
+                        Download TA
+                      </Button>
+                    </div>
                   </li>
                 ))}
               </ul>

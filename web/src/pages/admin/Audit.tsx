@@ -16,6 +16,11 @@ function entityLink(log: AuditLog): string | null {
     case "request":
     case "ta_request":
       return `/requests/${log.entity_id}`;
+    case "log_sample":
+    case "ta_revision": {
+      const requestId = log.details?.request_id;
+      return typeof requestId === "string" ? `/requests/${requestId}` : null;
+    }
     case "validation_run":
       return `/validations/${log.entity_id}`;
     case "user":

@@ -86,7 +86,7 @@ function UserRow({ user, change }: { user: User; change: (action: () => Promise<
         </fieldset>
       </td>
       <td className="hide-narrow">{ago(user.last_login)}</td>
-      <td>
+      <td className="state">
         <span className={`badge ${user.is_active ? "status-completed" : "status-rejected"}`}>{user.is_active ? "Active" : "Deactivated"}</span>{" "}
         <Button kind={user.is_active ? "danger" : undefined} aria-label={`${user.is_active ? "Deactivate" : "Reactivate"} ${user.username}`}
           onClick={() =>
