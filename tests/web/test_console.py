@@ -379,3 +379,26 @@ def test_an_admin_deactivates_a_user(
     page.get_by_role("button", name="Search", exact=True).click()
     expect(page.locator("ol.hits mark").first).to_have_text(re.compile("referer|agent", re.I))
     shot(page, "15-knowledge-1280")
+
+
+def test_an_expired_token_is_refreshed_and_a_dead_session_ends_cleanly(
+    page: sync_api.Page,
+    people: dict[str, str],
+) -> None:
+    expect = sync_api.expect
+    sign_in(page, "rita")
+    tokens = "JSON.parse(sessionStorage.getItem('tagen.session'))"
+    page.evaluate(
+        f"() => {{ const t = {tokens}; t.access_token = 'expired';"
+        " sessionStorage.setItem('tagen.session', JSON.stringify(t)); }"
+    )
+    page.reload()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    assert page.evaluate(f"() => {tokens}.access_token") != "expired"
+    page.evaluate(
+        "() => sessionStorage.setItem('tagen.session',"
+        " JSON.stringify({access_token: 'expired', refresh_token: 'revoked'}))"
+    )
+    page.reload()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert page.evaluate("() => sessionStorage.getItem('tagen.session')") is None
