@@ -78,3 +78,30 @@ export function usePolling(
     };
   }, [active, initialMs, maxMs]);
 }
+
+export interface Action {
+  busy: boolean;
+  error: ApiError | undefined;
+  /** Run `work` with `busy` set; its error becomes `error`. True when it succeeded. */
+  run: (work: () => Promise<unknown>) => Promise<boolean>;
+}
+
+/** One user action at a time (a form submission, a button) with its busy state and error. */
+export function useAction(): Action {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError>();
+  const run = useCallback(async (work: () => Promise<unknown>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await work();
+      return true;
+    } catch (caught) {
+      setError(asApiError(caught));
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { busy, error, run };
+}

@@ -135,3 +135,44 @@ export function Progress({ share, label: text }: { share: number; label: string 
     </div>
   );
 }
+
+/** A column heading; `narrow: false` hides the column on narrow screens. */
+export interface Column {
+  title: string;
+  narrow?: boolean;
+}
+
+/**
+ * A table of `rows` (one `<tr>` each from `row`), with a spinner while the first load runs
+ * and `empty` when there is no row.
+ */
+export function DataTable<T>(props: {
+  rows: T[] | undefined;
+  loading?: boolean;
+  empty: ReactNode;
+  columns: Array<string | Column>;
+  row: (item: T, index: number) => ReactElement;
+}) {
+  if (props.loading && !props.rows) return <Loading />;
+  const rows = props.rows ?? [];
+  if (rows.length === 0) return <Empty>{props.empty}</Empty>;
+  return (
+    <div className="table-wrap">
+      <table className="table">
+        <thead>
+          <tr>
+            {props.columns.map((c) => {
+              const column = typeof c === "string" ? { title: c } : c;
+              return (
+                <th key={column.title} scope="col" className={column.narrow === false ? "hide-narrow" : undefined}>
+                  {column.title}
+                </th>
+              );
+            })}
+          </tr>
+        </thead>
+        <tbody>{rows.map(props.row)}</tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,11 +1,11 @@
 /** Knowledge base: documents and their indexing state, uploads (knowledge managers), search. */
 import { Fragment, useState } from "react";
 import type { FormEvent, ReactNode } from "react";
-import { api, must, uploadFile, type ApiError, type SearchResult } from "../api/client";
+import { api, must, uploadFile, type SearchResult } from "../api/client";
 import { Dropzone } from "../components/Dropzone";
-import { Button, Card, Empty, ErrorBanner, Field, Loading, PageHeader } from "../components/ui";
+import { Button, Card, DataTable, Empty, ErrorBanner, Field, PageHeader } from "../components/ui";
 import { bytes, label, when } from "../format";
-import { asApiError, useLoad } from "../hooks";
+import { useAction, useLoad } from "../hooks";
 import { useSession } from "../session";
 
 const DOCUMENT_TYPES = ["markdown", "pdf", "splunk_doc", "ta_archive"];
@@ -41,21 +41,14 @@ export default function Knowledge() {
   const [documentType, setDocumentType] = useState("");
   const [query, setQuery] = useState("");
   const [results, setResults] = useState<{ query: string; hits: SearchResult[] }>();
-  const [error, setError] = useState<ApiError>();
-  const [searching, setSearching] = useState(false);
+  const { busy: searching, error, run } = useAction();
 
-  const search = async (event: FormEvent) => {
+  const search = (event: FormEvent) => {
     event.preventDefault();
-    setSearching(true);
-    setError(undefined);
-    try {
+    void run(async () => {
       const reply = await must(api.POST("/v1/knowledge:search", { body: { query, top_k: 10 } }));
       setResults({ query, hits: reply.results ?? [] });
-    } catch (caught) {
-      setError(asApiError(caught));
-    } finally {
-      setSearching(false);
-    }
+    });
   };
   const indexing = documents.data?.stats.indexing_status;
 
@@ -110,24 +103,21 @@ export default function Knowledge() {
       )}
       <Card title="Documents">
         <ErrorBanner error={documents.error} />
-        {documents.loading && !documents.data ? <Loading /> : (documents.data?.documents ?? []).length === 0 ? <Empty>No document yet.</Empty> : (
-          <div className="table-wrap">
-            <table className="table">
-              <thead><tr><th scope="col">Title</th><th scope="col">Type</th><th scope="col">Indexing</th><th scope="col" className="hide-narrow">Size</th><th scope="col" className="hide-narrow">Added</th></tr></thead>
-              <tbody>
-                {(documents.data?.documents ?? []).map((doc) => (
-                  <tr key={doc.id}>
-                    <td>{doc.title}</td>
-                    <td>{doc.document_type}</td>
-                    <td>{doc.pinecone_indexed ? <span className="badge status-completed">Indexed · {doc.embedding_count} chunks</span> : <span className="badge status-pending_approval">Waiting</span>}</td>
-                    <td className="hide-narrow">{bytes(doc.file_size)}</td>
-                    <td className="hide-narrow">{when(doc.created_at)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <DataTable
+          rows={documents.data?.documents}
+          loading={documents.loading}
+          empty="No document yet."
+          columns={["Title", "Type", "Indexing", { title: "Size", narrow: false }, { title: "Added", narrow: false }]}
+          row={(doc) => (
+            <tr key={doc.id}>
+              <td>{doc.title}</td>
+              <td>{label(doc.document_type)}</td>
+              <td>{doc.pinecone_indexed ? <span className="badge status-completed">Indexed · {doc.embedding_count} chunks</span> : <span className="badge status-pending_approval">Waiting</span>}</td>
+              <td className="hide-narrow">{bytes(doc.file_size)}</td>
+              <td className="hide-narrow">{when(doc.created_at)}</td>
+            </tr>
+          )}
+        />
       </Card>
     </>
   );

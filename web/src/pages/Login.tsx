@@ -1,27 +1,18 @@
 import { useState } from "react";
 import type { FormEvent } from "react";
-import type { ApiError } from "../api/client";
 import { Button, ErrorBanner, Field } from "../components/ui";
-import { asApiError } from "../hooks";
+import { useAction } from "../hooks";
 import { useSession } from "../session";
 
 export function Login() {
   const { signIn } = useSession();
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
-  const [error, setError] = useState<ApiError>();
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      await signIn(username, password);
-    } catch (caught) {
-      setError(asApiError(caught));
-      setBusy(false);
-    }
+    void run(() => signIn(username, password));
   };
 
   return (

@@ -2,9 +2,9 @@
 import { useState } from "react";
 import type { FormEvent } from "react";
 import { useNavigate } from "react-router-dom";
-import { api, must, type ApiError } from "../api/client";
+import { api, must } from "../api/client";
 import { Button, Card, ErrorBanner, Field, PageHeader } from "../components/ui";
-import { asApiError } from "../hooks";
+import { useAction } from "../hooks";
 
 const FIELDS = ["source_system", "description", "cim_required"];
 
@@ -13,22 +13,15 @@ export function NewRequest() {
   const [sourceSystem, setSourceSystem] = useState("");
   const [description, setDescription] = useState("");
   const [cimRequired, setCimRequired] = useState(true);
-  const [error, setError] = useState<ApiError>();
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      const reply = await must(
-        api.POST("/v1/requests", { body: { source_system: sourceSystem, description, cim_required: cimRequired } }),
-      );
+    void run(async () => {
+      const body = { source_system: sourceSystem, description, cim_required: cimRequired };
+      const reply = await must(api.POST("/v1/requests", { body }));
       navigate(`/requests/${reply.request?.id ?? ""}`);
-    } catch (caught) {
-      setError(asApiError(caught));
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -3,7 +3,7 @@ import { useState } from "react";
 import type { FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import type { RequestStatus } from "../api/client";
-import { Card, Empty, ErrorBanner, Loading, PageHeader, StatusBadge } from "../components/ui";
+import { Card, DataTable, ErrorBanner, PageHeader, StatusBadge } from "../components/ui";
 import { ago, label, shortId, STATUSES } from "../format";
 import { useLoad } from "../hooks";
 import { listRequests } from "../requests";
@@ -63,40 +63,25 @@ export function RequestList() {
           </button>
         </form>
         <ErrorBanner error={error} />
-        {loading && !data ? (
-          <Loading />
-        ) : data && data.length === 0 ? (
-          <Empty>No request matches.</Empty>
-        ) : (
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th scope="col">Source system</th>
-                  <th scope="col">Status</th>
-                  <th scope="col" className="hide-narrow">Description</th>
-                  <th scope="col" className="hide-narrow">Id</th>
-                  <th scope="col">Updated</th>
-                </tr>
-              </thead>
-              <tbody>
-                {(data ?? []).map((r) => (
-                  <tr key={r.id}>
-                    <td>
-                      <Link to={`/requests/${r.id}`}>{r.source_system}</Link>
-                    </td>
-                    <td>
-                      <StatusBadge status={r.status} />
-                    </td>
-                    <td className="hide-narrow clip">{r.description}</td>
-                    <td className="hide-narrow mono">{shortId(r.id)}</td>
-                    <td>{ago(r.updated_at ?? r.created_at)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <DataTable
+          rows={data}
+          loading={loading}
+          empty="No request matches."
+          columns={["Source system", "Status", { title: "Description", narrow: false }, { title: "Id", narrow: false }, "Updated"]}
+          row={(r) => (
+            <tr key={r.id}>
+              <td>
+                <Link to={`/requests/${r.id}`}>{r.source_system}</Link>
+              </td>
+              <td>
+                <StatusBadge status={r.status} />
+              </td>
+              <td className="hide-narrow clip">{r.description}</td>
+              <td className="hide-narrow mono">{shortId(r.id)}</td>
+              <td>{ago(r.updated_at ?? r.created_at)}</td>
+            </tr>
+          )}
+        />
       </Card>
     </>
   );

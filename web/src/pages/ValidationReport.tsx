@@ -7,7 +7,7 @@ import { useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api, downloadFile, must, type ApiError } from "../api/client";
 import { CoverageBar } from "../components/charts";
-import { Button, Card, Empty, ErrorBanner, Loading, PageHeader } from "../components/ui";
+import { Button, Card, DataTable, Empty, ErrorBanner, Loading, PageHeader } from "../components/ui";
 import { label, percent, shortId, when } from "../format";
 import { asApiError, useLoad, usePolling } from "../hooks";
 
@@ -68,6 +68,10 @@ export default function ValidationReport() {
   const results = (run.results_json ?? {}) as Results;
   const t = results.thresholds ?? {};
   const sourcetypes = Object.entries(results.sourcetypes ?? {});
+  const findings = [
+    ...(results.errors ?? []).map((f) => ({ ...f, severity: "error" })),
+    ...(results.warnings ?? []).map((f) => ({ ...f, severity: "warning" })),
+  ];
   const verdict = run.status === "PASSED" ? "passed" : run.status === "FAILED" ? "failed" : "pending";
   return (
     <>
@@ -108,6 +112,9 @@ export default function ValidationReport() {
           {Object.entries(st.cim ?? {}).map(([model, stats]) => (
             <div key={model} className="cim-model">
               <h3>CIM {model} <small className="muted">{stats.events} events</small></h3>
+              <p className="muted legend">
+                Required fields; the marks are the thresholds: an error below {percent(t.cim_error_below ?? 0.5)}, a warning below {percent(t.cim_warning_below ?? 0.95)}.
+              </p>
               {Object.entries(stats.required_fields ?? {}).map(([field, cov]) => (
                 <CoverageBar key={field} name={field} share={cov.coverage} error={t.cim_error_below ?? 0.5} warning={t.cim_warning_below ?? 0.95} detail={`${cov.events} events`} />
               ))}
@@ -123,28 +130,20 @@ export default function ValidationReport() {
       ))}
 
       <Card title="Findings">
-        {[...(results.errors ?? []).map((f) => ({ ...f, severity: "error" })), ...(results.warnings ?? []).map((f) => ({ ...f, severity: "warning" }))].length === 0 ? (
-          <Empty>No finding.</Empty>
-        ) : (
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr><th scope="col">Severity</th><th scope="col">File</th><th scope="col">Stanza</th><th scope="col">Key</th><th scope="col">Message</th></tr>
-              </thead>
-              <tbody>
-                {[...(results.errors ?? []).map((f) => ({ ...f, severity: "error" })), ...(results.warnings ?? []).map((f) => ({ ...f, severity: "warning" }))].map((f, i) => (
-                  <tr key={i}>
-                    <td><span className={`badge sev-${f.severity}`}>{f.severity}</span></td>
-                    <td className="mono">{f.file ?? "—"}{f.line ? `:${f.line}` : ""}</td>
-                    <td className="mono">{f.stanza ?? "—"}</td>
-                    <td className="mono">{f.key ?? "—"}</td>
-                    <td>{f.message}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <DataTable
+          rows={findings}
+          empty="No finding."
+          columns={["Severity", "File", "Stanza", "Key", "Message"]}
+          row={(f, i) => (
+            <tr key={i}>
+              <td><span className={`badge sev-${f.severity}`}>{f.severity}</span></td>
+              <td className="mono">{f.file ?? "—"}{f.line ? `:${f.line}` : ""}</td>
+              <td className="mono">{f.stanza ?? "—"}</td>
+              <td className="mono">{f.key ?? "—"}</td>
+              <td>{f.message}</td>
+            </tr>
+          )}
+        />
       </Card>
 
       <Card title="AppInspect">

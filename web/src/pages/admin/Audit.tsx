@@ -3,7 +3,7 @@ import { useState } from "react";
 import type { FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { api, must, type AuditAction, type AuditLog } from "../../api/client";
-import { Card, Empty, ErrorBanner, Loading, PageHeader } from "../../components/ui";
+import { Card, DataTable, ErrorBanner, PageHeader } from "../../components/ui";
 import { label, shortId, when } from "../../format";
 import { useLoad } from "../../hooks";
 
@@ -95,38 +95,29 @@ export default function Audit() {
       </Card>
       <ErrorBanner error={logs.error} />
       <Card>
-        {logs.loading && !logs.data ? (
-          <Loading />
-        ) : (logs.data ?? []).length === 0 ? (
-          <Empty>No event matches.</Empty>
-        ) : (
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr><th scope="col">When</th><th scope="col">Action</th><th scope="col">Entity</th><th scope="col">User</th><th scope="col" className="hide-narrow">Details</th></tr>
-              </thead>
-              <tbody>
-                {(logs.data ?? []).map((log) => {
-                  const to = entityLink(log);
-                  return (
-                    <tr key={log.id}>
-                      <td>{when(log.timestamp)}</td>
-                      <td><span className="badge">{label(log.action)}</span></td>
-                      <td>
-                        {log.entity_type}{" "}
-                        {to ? <Link to={to} className="mono">{shortId(log.entity_id)}</Link> : <span className="mono">{shortId(log.entity_id)}</span>}
-                      </td>
-                      <td>
-                        {log.user_id ? <Link to={`/admin/audit?user_id=${log.user_id}`} className="mono">{shortId(log.user_id)}</Link> : "system"}
-                      </td>
-                      <td className="hide-narrow mono clip">{log.details ? JSON.stringify(log.details) : ""}</td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <DataTable
+          rows={logs.data}
+          loading={logs.loading}
+          empty="No event matches."
+          columns={["When", "Action", "Entity", "User", { title: "Details", narrow: false }]}
+          row={(log) => {
+            const to = entityLink(log);
+            return (
+              <tr key={log.id}>
+                <td>{when(log.timestamp)}</td>
+                <td><span className="badge">{label(log.action)}</span></td>
+                <td>
+                  {log.entity_type}{" "}
+                  {to ? <Link to={to} className="mono">{shortId(log.entity_id)}</Link> : <span className="mono">{shortId(log.entity_id)}</span>}
+                </td>
+                <td>
+                  {log.user_id ? <Link to={`/admin/audit?user_id=${log.user_id}`} className="mono">{shortId(log.user_id)}</Link> : "system"}
+                </td>
+                <td className="hide-narrow mono clip">{log.details ? JSON.stringify(log.details) : ""}</td>
+              </tr>
+            );
+          }}
+        />
       </Card>
     </>
   );

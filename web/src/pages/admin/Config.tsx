@@ -1,10 +1,10 @@
 /** Admin: system configuration rows, edited with a control that fits each value type; secrets stay masked. */
 import { useState } from "react";
 import type { FormEvent } from "react";
-import { api, must, type ApiError, type ConfigEntry } from "../../api/client";
+import { api, must, type ConfigEntry } from "../../api/client";
 import { Button, Card, Empty, ErrorBanner, Field, Loading, PageHeader } from "../../components/ui";
 import { when } from "../../format";
-import { asApiError, useLoad } from "../../hooks";
+import { useAction, useLoad } from "../../hooks";
 
 const TYPES = ["string", "integer", "boolean", "json", "list"];
 
@@ -55,20 +55,12 @@ function ConfigForm(props: { entry?: ConfigEntry; onDone: () => void; onCancel: 
   const [value, setValue] = useState(entry && !entry.is_secret ? entry.value : "");
   const [description, setDescription] = useState(entry?.description ?? "");
   const [secret, setSecret] = useState(entry?.is_secret ?? false);
-  const [error, setError] = useState<ApiError>();
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      await must(api.PUT("/v1/config/{key}", { params: { path: { key } }, body: { value, value_type: valueType, description, is_secret: secret } }));
-      props.onDone();
-    } catch (caught) {
-      setError(asApiError(caught));
-      setBusy(false);
-    }
+    const body = { value, value_type: valueType, description, is_secret: secret };
+    void run(() => must(api.PUT("/v1/config/{key}", { params: { path: { key } }, body }))).then((done) => done && props.onDone());
   };
 
   return (

@@ -1,27 +1,21 @@
 /** Admin: list and find users, create one, change roles, deactivate or reactivate. */
 import { useState } from "react";
 import type { FormEvent } from "react";
-import { api, must, type ApiError, type Role, type User } from "../../api/client";
-import { Button, Card, Empty, ErrorBanner, Field, Loading, PageHeader } from "../../components/ui";
+import { api, must, type Role, type User } from "../../api/client";
+import { Button, Card, DataTable, ErrorBanner, Field, PageHeader } from "../../components/ui";
 import { ago, label } from "../../format";
-import { asApiError, useLoad } from "../../hooks";
+import { useAction, useLoad } from "../../hooks";
 
 const ROLES: Role[] = ["REQUESTOR", "APPROVER", "KNOWLEDGE_MANAGER", "ADMIN"];
 
 export default function Users() {
   const [query, setQuery] = useState("");
   const users = useLoad(async () => (await must(api.GET("/v1/users", { params: { query: { query: query || undefined, page_size: 200 } } }))).users ?? [], [query]);
-  const [error, setError] = useState<ApiError>();
   const [creating, setCreating] = useState(false);
+  const { error, run } = useAction();
 
   const change = async (action: () => Promise<unknown>) => {
-    setError(undefined);
-    try {
-      await action();
-      await users.reload();
-    } catch (caught) {
-      setError(asApiError(caught));
-    }
+    if (await run(action)) await users.reload();
   };
 
   return (
@@ -36,24 +30,13 @@ export default function Users() {
             <input id="user-search" type="search" placeholder="Username, name or email" value={query} onChange={(e) => setQuery(e.target.value)} />
           </div>
         </div>
-        {users.loading && !users.data ? (
-          <Loading />
-        ) : (users.data ?? []).length === 0 ? (
-          <Empty>No user matches.</Empty>
-        ) : (
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr><th scope="col">User</th><th scope="col">Roles</th><th scope="col" className="hide-narrow">Last sign-in</th><th scope="col">State</th></tr>
-              </thead>
-              <tbody>
-                {(users.data ?? []).map((u) => (
-                  <UserRow key={u.id} user={u} change={change} />
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <DataTable
+          rows={users.data}
+          loading={users.loading}
+          empty="No user matches."
+          columns={["User", "Roles", { title: "Last sign-in", narrow: false }, "State"]}
+          row={(u) => <UserRow key={u.id} user={u} change={change} />}
+        />
       </Card>
     </>
   );
@@ -108,20 +91,10 @@ const CREATE_FIELDS = ["username", "email", "password", "full_name", "roles"];
 function CreateUser({ onCreated }: { onCreated: () => void }) {
   const [form, setForm] = useState({ username: "", email: "", full_name: "", password: "" });
   const [roles, setRoles] = useState<Role[]>(["REQUESTOR"]);
-  const [error, setError] = useState<ApiError>();
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: FormEvent) => {
+  const { busy, error, run } = useAction();
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      await must(api.POST("/v1/users", { body: { ...form, roles } }));
-      onCreated();
-    } catch (caught) {
-      setError(asApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    void run(() => must(api.POST("/v1/users", { body: { ...form, roles } }))).then((done) => done && onCreated());
   };
   const input = (name: keyof typeof form, text: string, type = "text") => (
     <Field label={text} name={name} error={error}>
