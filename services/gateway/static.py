@@ -34,7 +34,7 @@ IMMUTABLE = b"public, max-age=31536000, immutable"
 REVALIDATE = b"no-cache"
 #: Only same-origin code, styles and API calls: the console loads nothing from elsewhere.
 CONTENT_SECURITY_POLICY = (
-    b"default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+    b"default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
     b"connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
 )
 _COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml")

@@ -19,12 +19,18 @@ function typeOf(name: string): string {
   return "splunk_doc";
 }
 
-/** The snippet with every query word marked. */
+/**
+ * The snippet with its matches marked: the platform wraps them in `**` (its headline
+ * markers); a result without markers gets the query's words marked here.
+ */
 function highlight(text: string, query: string): ReactNode {
+  // Odd parts of a split on the markers (or on a capturing pattern) are the matches.
+  const marked = (parts: string[]) =>
+    parts.map((part, i) => (i % 2 === 1 ? <mark key={i}>{part}</mark> : <Fragment key={i}>{part}</Fragment>));
+  if (text.includes("**")) return marked(text.split("**"));
   const words = query.split(/\s+/).filter((w) => w.length > 1).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
   if (words.length === 0) return text;
-  const parts = text.split(new RegExp(`(${words.join("|")})`, "gi"));
-  return parts.map((part, i) => (i % 2 === 1 ? <mark key={i}>{part}</mark> : <Fragment key={i}>{part}</Fragment>));
+  return marked(text.split(new RegExp(`(${words.join("|")})`, "gi")));
 }
 
 export default function Knowledge() {
