@@ -132,10 +132,15 @@ def api_request(platform: Platform, username: str, source: str) -> str:  # noqa:
     return str(request_id)
 
 
+def offers(platform: Platform, suffix: str, part: str = "") -> bool:  # noqa: F811
+    """True when the platform's HTTP API has a route ending in `suffix` (and containing `part`)."""
+    document = httpx.get(f"{platform.base_url}/openapi.json", timeout=30).json()
+    return any(path.endswith(suffix) and part in path for path in document["paths"])
+
+
 def has_pipeline(platform: Platform) -> bool:  # noqa: F811
     """True when the platform generates TAs after approval (it then offers `:regenerate`)."""
-    document = httpx.get(f"{platform.base_url}/openapi.json", timeout=30).json()
-    return any(path.endswith(":regenerate") for path in document["paths"])
+    return offers(platform, ":regenerate")
 
 
 def test_first_load_and_sign_in_page(
@@ -264,6 +269,16 @@ def test_an_approver_rejects_with_a_reason(
     request_id = api_request(platform, "rita", "Cisco ASA")
     sign_in(page, "aaron")
     page.goto(f"/requests/{request_id}")
+    # The approver reads the sample in full: a download where the API offers one, else a
+    # message saying so (never a raw error).
+    download = page.locator("ul.samples").get_by_role("button", name="Download")
+    if offers(platform, ":download", "/samples/"):
+        with page.expect_download() as sample:
+            download.click()
+        assert sample.value.suggested_filename == SAMPLE.name
+    else:
+        download.click()
+        expect(page.get_by_role("alert")).to_contain_text("does not offer this yet")
     page.get_by_role("button", name="Reject…").click()
     page.get_by_role("button", name="Reject request").click()
     reason = page.locator('[data-field="rejection_reason"]')

@@ -75,6 +75,11 @@ function violationsOf(details: ErrorBody["details"]): FieldViolation[] {
 
 export function toApiError(status: number, body: unknown): ApiError {
   const parsed = (typeof body === "object" && body !== null ? body : {}) as ErrorBody;
+  if (status === 405 || (status === 404 && parsed.message?.startsWith("no route for "))) {
+    // The gateway has no such route (or not for this method): this platform version does
+    // not offer the action yet.
+    return new ApiError(404, "UNIMPLEMENTED", "this platform version does not offer this yet");
+  }
   const message = parsed.message || `the server answered ${status}`;
   return new ApiError(status, parsed.code ?? "UNKNOWN", message, violationsOf(parsed.details));
 }
