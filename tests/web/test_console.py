@@ -443,3 +443,28 @@ def test_an_expired_token_is_refreshed_and_a_dead_session_ends_cleanly(
     page.reload()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     assert page.evaluate("() => sessionStorage.getItem('tagen.session')") is None
+
+
+def test_keyboard_sign_in_and_pages_that_do_not_exist(
+    page: sync_api.Page,
+    people: dict[str, str],
+) -> None:
+    """Signing in with the keyboard only; an unknown address or entity shows a message in
+    the frame, never a blank page."""
+    expect = sync_api.expect
+    page.goto("/")
+    expect(page.get_by_label("Username")).to_be_focused()
+    page.keyboard.type("rita")
+    page.keyboard.press("Tab")
+    page.keyboard.type(password("rita"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.goto("/no/such/page")
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    page.goto("/requests/00000000-0000-4000-8000-000000000000")
+    expect(page.get_by_role("alert")).to_contain_text("Not found.")
+    page.goto("/validations/not-a-uuid")
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
