@@ -4,12 +4,14 @@ missing build answers a page that says how to build it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from services.cli.main import main
 from services.gateway.app import Gateway, GatewayConfig, RunningGateway, serve_app
 from services.gateway.backends import Backends
 from services.gateway.descriptors import discover_modules, load_bindings
@@ -122,6 +124,19 @@ async def test_api_and_operational_paths_are_never_shadowed(
         assert reply.headers["content-type"] != "text/html; charset=utf-8", path
     posted = await http.post("/requests", json={})
     assert posted.status_code == 404
+
+
+async def test_the_cli_writes_the_document_the_gateway_serves(
+    console: tuple[httpx.AsyncClient, Path], tmp_path: Path
+) -> None:
+    """`tagen openapi` (what the console's API types are generated from) starts no server
+    and writes the same document as `/openapi.json`."""
+    out = tmp_path / "openapi.json"
+    assert main(["openapi", "--out", str(out)]) == 0
+    http, _ = console
+    served = (await http.get("/openapi.json")).json()
+    assert json.loads(out.read_text()) == served
+    assert "/v1/requests/{request_id}:approve" in served["paths"]
 
 
 async def test_a_rebuild_shows_on_the_next_load(console: tuple[httpx.AsyncClient, Path]) -> None:
