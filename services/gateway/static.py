@@ -107,6 +107,8 @@ class StaticSite:
         """The file for a URL path and whether it is a hashed asset; index.html for client
         routes; None for a missing file that looks like one (has an extension)."""
         relative = unquote(path).lstrip("/")
+        if "\x00" in relative:
+            return None
         if relative:
             candidate = (self.root / relative).resolve()
             inside = candidate.is_relative_to(self.root)
@@ -157,18 +159,21 @@ class StaticSite:
             return False
         base += [
             (b"cache-control", IMMUTABLE if hashed else REVALIDATE),
-            (b"etag", static.etag),
             (b"vary", b"accept-encoding"),
         ]
         if static.media_type.startswith("text/html"):
             base.append((b"content-security-policy", CONTENT_SECURITY_POLICY))
-        if static.etag in _etags(request_headers.get(b"if-none-match", b"")):
-            await _send(send, 304, b"", None, "HEAD", base)
-            return True
-        body = static.body
+        body, etag = static.body, static.etag
         if static.gzipped is not None and b"gzip" in request_headers.get(b"accept-encoding", b""):
-            body = static.gzipped
+            # The compressed bytes are another representation: another strong ETag.
+            body, etag = static.gzipped, static.etag[:-1] + b'-gz"'
             base.append((b"content-encoding", b"gzip"))
+        base.append((b"etag", etag))
+        if etag in _etags(request_headers.get(b"if-none-match", b"")):
+            await _send(
+                send, 304, b"", None, "HEAD", [h for h in base if h[0] != b"content-encoding"]
+            )
+            return True
         await _send(send, 200, body, static.media_type, method, base)
         return True
 

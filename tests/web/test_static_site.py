@@ -84,6 +84,7 @@ async def test_client_routes_get_index_but_missing_files_are_404(
     assert missing.json()["code"] == "NOT_FOUND"
     outside = await http.get("/%2e%2e/%2e%2e/etc/passwd")
     assert outside.status_code == 404
+    assert (await http.get("/requests%00.js")).status_code == 404
 
 
 async def test_hashed_assets_are_immutable_and_compressed(
@@ -100,6 +101,12 @@ async def test_hashed_assets_are_immutable_and_compressed(
     raw = await http.get("/assets/app-1a2b3c.js", headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in raw.headers
     assert raw.text == SCRIPT
+    assert raw.headers["etag"] != reply.headers["etag"]
+    cached = await http.get(
+        "/assets/app-1a2b3c.js",
+        headers={"Accept-Encoding": "gzip", "If-None-Match": reply.headers["etag"]},
+    )
+    assert cached.status_code == 304
     icon = await http.get("/favicon.svg")
     assert icon.headers["content-type"] == "image/svg+xml"
     head = await http.head("/")
