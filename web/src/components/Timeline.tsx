@@ -15,8 +15,9 @@ function stamp(request: Request, step: RequestStatus): string | undefined {
     case "NEW":
       return request.created_at;
     case "APPROVED":
-    case "REJECTED":
       return request.approved_at;
+    case "REJECTED":
+      return request.approved_at ?? request.updated_at;
     case "COMPLETED":
     case "FAILED":
       return request.completed_at;
