@@ -80,6 +80,20 @@ def _cleanup_samples(args: argparse.Namespace) -> int:
     return 0
 
 
+def _openapi(args: argparse.Namespace) -> int:
+    import json
+
+    from services.gateway.app import openapi_document
+
+    text = json.dumps(openapi_document(), indent=1, sort_keys=True) + "\n"
+    if args.out == "-":
+        sys.stdout.write(text)
+    else:
+        with open(args.out, "w", encoding="utf-8") as out:
+            out.write(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tagen", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -110,6 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
         "cleanup-samples", help="delete log samples past their retention (SAMPLE_RETENTION_*)"
     )
     cleanup.set_defaults(func=_cleanup_samples)
+
+    openapi = commands.add_parser(
+        "openapi", help="write the gateway's OpenAPI document (no server is started)"
+    )
+    openapi.add_argument("--out", default="-", help="file to write (default: stdout)")
+    openapi.set_defaults(func=_openapi)
 
     if importlib.util.find_spec("services.cli.ta"):
         from services.cli import ta

@@ -12,6 +12,7 @@ import socket
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
 from urllib.parse import quote
 
 import uvicorn
@@ -41,6 +42,7 @@ from services.gateway.errors import (
 from services.gateway.forwarding import Incoming, read_incoming
 from services.gateway.openapi import OpenApiBuilder
 from services.gateway.routes import MethodNotAllowed, RouteTable
+from services.gateway.static import StaticSite
 from services.gateway.streaming import DownloadEndpoint, UploadEndpoint
 from services.gateway.transcoder import encode_json
 from services.kernel.runtime import Runtime
@@ -79,19 +81,31 @@ def _version() -> str:
         return "0"
 
 
+def openapi_document(bindings: Sequence[HttpBinding] | None = None) -> dict[str, Any]:
+    """The OpenAPI document of these bindings (by default every discovered annotated RPC):
+    what `/openapi.json` serves and what the web console's API types are generated from."""
+    if bindings is None:
+        bindings = load_bindings(discover_modules())
+    return OpenApiBuilder("tagen gateway", _version()).build(bindings)
+
+
 class Gateway:
     """The ASGI application."""
 
     def __init__(
-        self, bindings: Sequence[HttpBinding], backends: Backends, config: GatewayConfig
+        self,
+        bindings: Sequence[HttpBinding],
+        backends: Backends,
+        config: GatewayConfig,
+        site: StaticSite | None = None,
     ) -> None:
         self.config = config
+        self.site = site or StaticSite()
         self.backends = backends
         self.cors = CorsPolicy(config.cors_origins)
         self.table = RouteTable(bindings)
         self.endpoints: dict[int, Endpoint] = {id(b): self._endpoint(b) for b in bindings}
-        document = OpenApiBuilder("tagen gateway", _version()).build(bindings)
-        self.openapi = encode_json(document)
+        self.openapi = encode_json(openapi_document(bindings))
 
     def _endpoint(self, binding: HttpBinding) -> Endpoint:
         channel = self.backends.channels[binding.rpc.context]
@@ -142,6 +156,10 @@ class Gateway:
         except UnicodeDecodeError:
             raise bad_request("a path variable is not valid percent-encoded UTF-8") from None
         if found is None:
+            if self.site.claims(method, path) and await self.site.serve(
+                method, path, dict(scope["headers"]), send, headers
+            ):
+                return
             raise not_found(path)
         if isinstance(found, MethodNotAllowed):
             raise method_not_allowed(method, found.allowed)
