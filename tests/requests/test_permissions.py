@@ -30,6 +30,7 @@ OWN_REQUEST_RPCS = {
     "UploadLogSample",
     "ListLogSamples",
     "DeleteLogSample",
+    "DownloadLogSample",
     "ListTARevisions",
     "DownloadTARevision",
 }

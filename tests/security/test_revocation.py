@@ -93,6 +93,17 @@ def test_a_revoked_approver_cannot_approve_with_the_old_token(
     created = client.http.post(
         "/v1/requests", headers=owner_token, json={"source_system": "Apache"}
     ).json()["request"]
+    uploaded = client.http.post(
+        f"/v1/requests/{created['id']}/samples",
+        headers=owner_token,
+        files={
+            "file": (
+                "access.log",
+                b'127.0.0.1 - - [04/Dec/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 5\n',
+            )
+        },
+    )
+    assert uploaded.status_code == 200, uploaded.text
     submitted = client.http.post(
         f"/v1/requests/{created['id']}:submit", headers=owner_token, json={}
     )
