@@ -35,6 +35,9 @@ class CheckOptions:
     thresholds: Thresholds = field(default_factory=Thresholds)
     reference_time: datetime | None = None
     debug_events: int = 50
+    # The request requires CIM compliance: CIM-required fields must reach
+    # ``thresholds.cim_required_below`` and every source type must map to a data model.
+    cim_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,8 @@ def check_ta(
             package_path = workdir / "package.tgz"
             package_path.write_bytes(package)
         else:
-            package_path = Path(package)
+            # Absolute: splunk-appinspect runs in the scratch directory, not the caller's.
+            package_path = Path(package).resolve()
         findings: list[Finding] = []
         try:
             extracted = open_package(package_path, workdir / "extracted")
@@ -141,6 +145,7 @@ def check_ta(
                     runs,
                     options.thresholds,
                     _declared_eventtypes(eventtypes, config.sourcetypes()),
+                    cim_required=options.cim_required,
                 )
             )
             report = pending.result() if pending is not None else None

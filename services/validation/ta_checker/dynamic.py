@@ -51,6 +51,7 @@ class SourcetypeRun:
     first_events: list[dict[str, Any]] = field(default_factory=list)
     timestamp_failures: list[dict[str, Any]] = field(default_factory=list)
     truncated_examples: list[str] = field(default_factory=list)
+    raw_examples: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def timestamp_coverage(self) -> float:
@@ -184,6 +185,8 @@ def run_sample(
             run.timestamp_failures.append(
                 {"outcome": event.outcome.value, "_raw": event.raw.text[:500]}
             )
+        if len(run.raw_examples) < MAX_EXAMPLES:
+            run.raw_examples.append({"_raw": event.raw.text[:500]})
         if event.raw.truncated:
             run.truncated += 1
             if len(run.truncated_examples) < MAX_EXAMPLES:
