@@ -158,27 +158,34 @@ def place_generic(events: Sequence[str], default_timezone: str | None) -> Timest
     ]
     hits = [hit for _, hit in pairs]
     prefixes = [event[: hit.start] for event, hit in pairs]
-    candidates: list[tuple[str, str]] = []
+    start: TimestampPlacement | None = None
     if sum(1 for p in prefixes if p == "") / len(prefixes) >= TARGET_COVERAGE:
-        candidates.append(("^", "at the start of the event"))
-    literal = Counter(prefixes).most_common(1)[0][0]
-    if literal and "\n" not in literal and len(literal) <= 64:
-        candidates.append(("^" + regex_literal(literal), f"after the fixed text {literal!r}"))
+        start = _placement("^", "at the start of the event", hits, events, default_timezone)
+        if start.coverage >= TARGET_COVERAGE:
+            return start
+    # The shortest anchor generalises best: it names the structure around the timestamp
+    # (``[`` of an access log, ``audit(`` of an audit record) rather than one sample's values
+    # (``^\d+\.\d+\.\d+\.\d+\s-\s-\s\[`` fails on IPv6 clients and logged-in users).
+    best = _anchor(prefixes, hits, events, default_timezone)
+    if best is not None and best.coverage >= TARGET_COVERAGE:
+        return best
+    if best is None or (start is not None and start.coverage >= best.coverage):
+        best = start
+    candidates: list[tuple[str, str]] = []
     shapes = Counter(shape_of(p) for p in prefixes if "\n" not in p and len(p) <= 64)
     if shapes:
         shape = shapes.most_common(1)[0][0]
         if shape:
             candidates.append(("^" + shape, "after a fixed-shape event header"))
-    best: TimestampPlacement | None = None
+    literal = Counter(prefixes).most_common(1)[0][0]
+    if literal and "\n" not in literal and len(literal) <= 64:
+        candidates.append(("^" + regex_literal(literal), f"after the fixed text {literal!r}"))
     for prefix, description in candidates:
         placement = _placement(prefix, description, hits, events, default_timezone)
         if placement.coverage >= TARGET_COVERAGE:
             return placement
         if best is None or placement.coverage > best.coverage:
             best = placement
-    anchor = _anchor(prefixes, hits, events, default_timezone)
-    if anchor is not None and (best is None or anchor.coverage > best.coverage):
-        return anchor
     return best
 
 

@@ -33,6 +33,9 @@ class TimestampLayout:
     zone: bool = True  # whether a time-zone suffix may follow
     keyed_only: bool = False  # only recognised as the value of a time-like key
     needs_year: bool = False  # the layout has no year
+    # What may not follow the timestamp: a digit, or a colon and a digit (a longer time).
+    # A colon before a space is allowed ("Apr 15 2013 09:36:50: %ASA-4-106023: ...").
+    tail: str = r"(?!\d|:\d)"
 
     def pattern(self) -> re.Pattern[str]:
         body = self.core.replace("{frac}", _FRAC)
@@ -40,7 +43,7 @@ class TimestampLayout:
             body += _FRAC
         if self.zone:
             body += _ZONE
-        return re.compile(rf"(?<![\w.:/-])(?P<ts>{body})(?![\d:])")
+        return re.compile(rf"(?<![\w.:/-])(?P<ts>{body}){self.tail}")
 
 
 _MON = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
@@ -128,12 +131,47 @@ LAYOUTS: tuple[TimestampLayout, ...] = (
         "%d.%m.%Y %H:%M:%S",
     ),
     TimestampLayout(
+        "day_mon_year_space",
+        rf"\d{{2}}/{_MON}/\d{{4}} \d{{2}}:\d{{2}}:\d{{2}}",
+        "%d/%b/%Y %H:%M:%S",
+        "%d/%b/%Y %H:%M:%S",
+    ),
+    TimestampLayout(
+        "compact_ymd_hms",
+        r"\d{6} \d{6}",
+        "%y%m%d %H%M%S",
+        "%y%m%d %H%M%S",
+        zone=False,
+    ),
+    TimestampLayout(
+        "compact_ymd_time",
+        r"\d{6} [ \d]\d:\d{2}:\d{2}",
+        "%y%m%d %k:%M:%S",
+        "%y%m%d %H:%M:%S",
+    ),
+    TimestampLayout(
+        "month_dot_day",
+        r"\d{2}\.\d{2} \d{2}:\d{2}:\d{2}",
+        "%m.%d %H:%M:%S",
+        "%Y %m.%d %H:%M:%S",
+        zone=False,
+        needs_year=True,
+    ),
+    TimestampLayout(
+        "epoch_micros",
+        r"1\d{15}",
+        "%s%6N",
+        "",
+        zone=False,
+        tail=r"(?![\d.])",
+    ),
+    TimestampLayout(
         "epoch_millis",
         r"1\d{12}",
         "%s%3N",
         "",
         zone=False,
-        keyed_only=True,
+        tail=r"(?![\d.])",
     ),
     TimestampLayout(
         "epoch",
@@ -141,7 +179,7 @@ LAYOUTS: tuple[TimestampLayout, ...] = (
         "%s{frac}",
         "",
         zone=False,
-        keyed_only=True,
+        tail=r"(?!\d)",
     ),
 )
 
@@ -210,7 +248,23 @@ def find_timestamps(text: str, *, keyed: bool = False) -> list[TimestampHit]:
                     )
                 )
                 break
-    return hits
+    return _outermost(hits)
+
+
+def _outermost(hits: list[TimestampHit]) -> list[TimestampHit]:
+    """Drop a hit lying inside a longer one (the time of a ctime date is not a timestamp
+    of its own)."""
+    return [
+        hit
+        for hit in hits
+        if not any(
+            other is not hit
+            and other.start <= hit.start
+            and hit.end <= other.end
+            and (other.end - other.start) > (hit.end - hit.start)
+            for other in hits
+        )
+    ]
 
 
 def full_timestamp(value: str) -> TimestampHit | None:

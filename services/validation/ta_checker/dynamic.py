@@ -52,6 +52,9 @@ class SourcetypeRun:
     timestamp_failures: list[dict[str, Any]] = field(default_factory=list)
     truncated_examples: list[str] = field(default_factory=list)
     raw_examples: list[dict[str, Any]] = field(default_factory=list)
+    # Events holding a later line that opens with a timestamp: several events merged.
+    merged: int = 0
+    merged_examples: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def timestamp_coverage(self) -> float:
@@ -76,6 +79,7 @@ class SourcetypeRun:
             },
             "truncated_events": self.truncated,
             "multiline_events": self.multiline,
+            "merged_events": self.merged,
             "dropped_events": self.dropped,
             "fields": {
                 name: {"events": count, "coverage": round(self.field_coverage(name), 4)}
@@ -193,6 +197,13 @@ def run_sample(
                 run.truncated_examples.append(event.raw.text[:300])
         if event.raw.lines > 1:
             run.multiline += 1
+            if any(
+                processor.timestamper.starts_with_date(line)
+                for line in event.raw.text.split("\n")[1:]
+            ):
+                run.merged += 1
+                if len(run.merged_examples) < MAX_EXAMPLES:
+                    run.merged_examples.append({"_raw": event.raw.text[:500]})
         fields = event.extracted.fields
         run.fields.update(
             name for name, values in fields.items() if values and name not in DEFAULT_FIELDS

@@ -144,6 +144,18 @@ def dynamic_findings(
                     **where,
                 )
             )
+        if run.merged / run.events > 1 - thresholds.timestamp_error_below:
+            findings.append(
+                error(
+                    "dynamic.merged_events",
+                    f"source type {name}: {run.merged} of {run.events} events "
+                    f"({run.merged / run.events:.1%}) hold a later line that starts with its own "
+                    "timestamp: separate events were merged (check LINE_BREAKER)",
+                    key="LINE_BREAKER",
+                    examples=_examples(run.merged_examples),
+                    **where,
+                )
+            )
         if run.truncated:
             findings.append(
                 error(

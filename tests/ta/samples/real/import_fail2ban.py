@@ -75,6 +75,13 @@ CIM_MODELS: dict[str, str] = {
     "named": "Network_Resolution",
     "postfix": "Email",
 }
+# Some fail2ban files gather several log files of one daemon (e.g. nginx access and error
+# lines); a Splunk source type covers one of them, so these corpora keep the lines of one.
+LINE_FILTERS: dict[str, str] = {
+    "nginx_access": r"^[\d.:a-f]+ - ",
+    "mysqld": r"^\d{6} [ \d]\d:",
+    "named": r"^[A-Z][a-z]{2} [ \d]\d ",
+}
 _FAIL_JSON = re.compile(r"^#\s*failJSON:\s*(\{.*\})\s*$")
 
 
@@ -92,6 +99,9 @@ def convert(source: Path, name: str, kind: str, zoned: bool) -> None:
             continue
         if not raw.strip() or raw.startswith("#"):
             continue
+        if name in LINE_FILTERS and not re.search(LINE_FILTERS[name], raw):
+            pending = None
+            continue
         if pending:
             truth.append((len(lines), pending))
         pending = None
@@ -103,6 +113,7 @@ def convert(source: Path, name: str, kind: str, zoned: bool) -> None:
         "kind": kind,
         "source_system": SOURCE_SYSTEMS[name],
         "cim_model": CIM_MODELS.get(name),
+        "line_filter": LINE_FILTERS.get(name),
         "truth_zone": "CET-01CEST-02,M3.5.0,M10.5.0" if zoned else "wall clock",
         "expected": [[index, time] for index, time in truth],
     }
