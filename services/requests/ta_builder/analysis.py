@@ -9,6 +9,7 @@ from .breaking import EventBreaking, detect_breaking, line_timestamps, split_eve
 from .errors import EmptySampleError, MixedFormatError, NoTimestampError
 from .formats import (
     APACHE_ACCESS_RE,
+    AUTH_RES,
     CISCO_ASA_RE,
     LOG_LEVEL_RE,
     SYSLOG_RFC3164_RE,
@@ -31,7 +32,6 @@ MAX_HEAD_EVENTS = 3000
 MAX_BLOCK_EVENTS = 250
 FORMAT_DOMINANCE = 0.9
 MIN_TIMESTAMP_COVERAGE = 0.5
-SSHD_AUTH_MARKERS = ("Accepted ", "Failed ", "Invalid user ")
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class SampleAnalysis:
     syslog_rfc5424: bool = False
     body_kv: bool = False
     log_levels: bool = False
-    sshd_auth_events: int = 0
+    auth_events: int = 0
     asa_message_ids: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -217,10 +217,8 @@ def _describe_traits(analysis: SampleAnalysis, pairs: list[list[tuple[str, str]]
         analysis.syslog_rfc5424 = (
             sum(1 for e in events if SYSLOG_RFC5424_RE.match(e)) / len(events) >= 0.5
         )
-        analysis.sshd_auth_events = sum(
-            1
-            for event, body in zip(events, bodies, strict=True)
-            if " sshd[" in event[:120] and body.startswith(SSHD_AUTH_MARKERS)
+        analysis.auth_events = sum(
+            1 for event in events if any(regex.search(event[:600]) for regex in AUTH_RES)
         )
     kv_events = 0
     for body in bodies:

@@ -15,10 +15,10 @@ from .cim_mapping import plan_cim
 from .conf_render import SourcetypeDraft, config_summary, render_files
 from .errors import InvalidVersionError, NoSamplesError
 from .extractions import plan_extractions
-from .formats import FORMAT_KIND, FieldStats
+from .formats import FORMAT_KIND, FieldStats, LogFormat
 from .package import build_tgz
 from .samples import Sample, WindowLimits
-from .sourcetype import SourceSystem, parse_source_system, slug
+from .sourcetype import WELL_KNOWN_SOURCETYPES, SourceSystem, parse_source_system, slug
 
 GENERATOR_NAME = "tagen-ta-builder"
 GENERATOR_VERSION = "1.0.0"
@@ -74,7 +74,7 @@ def _merge(analyses: Sequence[SampleAnalysis]) -> SampleAnalysis:
         combined_log=any(a.combined_log for a in analyses),
         body_kv=any(a.body_kv for a in analyses),
         log_levels=any(a.log_levels for a in analyses),
-        sshd_auth_events=sum(a.sshd_auth_events for a in analyses),
+        auth_events=sum(a.auth_events for a in analyses),
         asa_message_ids=asa,
     )
 
@@ -86,6 +86,20 @@ def _group(analyses: Sequence[SampleAnalysis]) -> list[list[SampleAnalysis]]:
     return list(groups.values())
 
 
+def _recognised_as(analysis: SampleAnalysis) -> str | None:
+    """What well-known data the events are, if any (a key of WELL_KNOWN_SOURCETYPES)."""
+    match analysis.format:
+        case LogFormat.APACHE_ACCESS:
+            return "ncsa_combined" if analysis.combined_log else "ncsa_common"
+        case LogFormat.APACHE_ERROR:
+            return "apache_error"
+        case LogFormat.CISCO_ASA:
+            return "cisco_asa"
+        case LogFormat.SYSLOG if analysis.auth_events:
+            return "syslog_auth"
+    return None
+
+
 def _drafts(
     groups: Sequence[Sequence[SampleAnalysis]], system: SourceSystem, options: BuildOptions
 ) -> list[SourcetypeDraft]:
@@ -94,11 +108,13 @@ def _drafts(
     for group in groups:
         kind = FORMAT_KIND[group[0].format]
         kinds[kind] += 1
+        merged = _merge(group)
+        known = WELL_KNOWN_SOURCETYPES.get(_recognised_as(merged) or "")
         if kinds[kind] > 1:
             kind = f"{kind}{kinds[kind]}"
-        name = system.sourcetype(kind)
+        name = known if known and kinds[FORMAT_KIND[group[0].format]] == 1 else None
+        name = name or system.sourcetype(kind)
         name_slug = slug(name)
-        merged = _merge(group)
         extraction = plan_extractions(merged, name_slug)
         cim_plan = None
         notes: list[str] = []

@@ -128,16 +128,17 @@ def _cisco_asa(slug: str, sourcetype: str) -> CimPlan:
     return plan
 
 
-def _sshd(slug: str, sourcetype: str) -> CimPlan:
+def _syslog_auth(slug: str, sourcetype: str) -> CimPlan:
     plan = CimPlan(AUTHENTICATION)
     plan.aliases.append(("cim_auth", "src_ip AS src syslog_host AS dest process AS app"))
     plan.evals.append(
         (
             "action",
-            'case(auth_outcome=="Accepted", "success", '
-            'auth_outcome=="Failed" OR auth_outcome=="Invalid", "failure")',
+            'case(auth_outcome=="Accepted", "success", isnotnull(auth_outcome), "failure")',
         )
     )
+    # PAM names the user in user= when known, else only the remote user it was given.
+    plan.evals.append(("user", 'coalesce(user, if(ruser=="", null(), ruser))'))
     plan.mapping = {
         "action": "auth_outcome",
         "user": "user",
@@ -306,8 +307,8 @@ def plan_cim(
         plan = _cisco_asa(slug, sourcetype) if connection_events else None
         if plan is None:
             notes.append(f"{sourcetype}: no connection events (302013-302016, 1060xx) found")
-    elif fmt is LogFormat.SYSLOG and analysis.sshd_auth_events:
-        plan = _sshd(slug, sourcetype)
+    elif fmt is LogFormat.SYSLOG and analysis.auth_events:
+        plan = _syslog_auth(slug, sourcetype)
     elif fmt is LogFormat.APACHE_ERROR:
         plan = None
     elif extraction.fields.counts:

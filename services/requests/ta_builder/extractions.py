@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .analysis import SampleAnalysis
-from .formats import FieldStats, LogFormat, kv_pairs
+from .formats import AUTH_PATTERNS, FieldStats, LogFormat, kv_pairs
 from .regex_text import regex_literal
 
 
@@ -53,20 +53,13 @@ APACHE_ERROR_FIELDS = (
     r"(?: (?P<error_code>AH\d+):)? ?(?P<message>.*)"
 )
 SYSLOG_RFC3164_FIELDS = (
-    r"^(?:<(?P<pri>\d{1,3})>)?(?:[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}T\S+) "
-    r"(?P<syslog_host>[\w.:-]+) (?P<process>[\w./@-]+)(?:\[(?P<pid>\d+)\])?: (?P<message>.*)"
+    r"^(?:<(?P<pri>\d{1,3})>)?(?:[A-Z][a-z]{2} [ \d]?\d \d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}T\S+) "
+    r"(?P<syslog_host>[\w.:-]+) (?P<process>[\w./@-]+(?:\([\w.:/@-]+\))?)(?:\[(?P<pid>\d+)\])?:? "
+    r"(?P<message>.*)"
 )
 SYSLOG_RFC5424_FIELDS = (
     r"^<(?P<pri>\d{1,3})>\d{1,2} \S+ (?P<syslog_host>\S+) (?P<app_name>\S+) (?P<procid>\S+) "
     r"(?P<msgid>\S+) (?P<structured_data>-|\[.*?\])(?: (?P<message>.*))?"
-)
-SSHD_AUTH_RESULT = (
-    r"sshd\[\d+\]: (?P<auth_outcome>Accepted|Failed) (?P<auth_method>\S+) for "
-    r"(?:invalid user )?(?P<user>\S+) from (?P<src_ip>\S+) port (?P<src_port>\d+)"
-)
-SSHD_INVALID_USER = (
-    r"sshd\[\d+\]: (?P<auth_outcome>Invalid) user (?P<user>\S*) from (?P<src_ip>\S+)"
-    r"(?: port (?P<src_port>\d+))?"
 )
 ASA_HEADER = (
     r"(?:(?P<dvc>[A-Za-z][\w.-]*)\s*:?\s*)?%ASA-(?P<severity>\d)-(?P<message_id>\d{6}):\s*"
@@ -226,12 +219,12 @@ def plan_extractions(analysis: SampleAnalysis, slug: str) -> ExtractionPlan:
         plan = ExtractionPlan(kv_mode="auto" if analysis.body_kv else "none")
         header = SYSLOG_RFC5424_FIELDS if analysis.syslog_rfc5424 else SYSLOG_RFC3164_FIELDS
         _report(plan, slug, "syslog_header", [("header", header)])
-        if analysis.sshd_auth_events:
+        if analysis.auth_events:
             _report(
                 plan,
                 slug,
                 "sshd_auth",
-                [("sshd_auth_result", SSHD_AUTH_RESULT), ("sshd_invalid_user", SSHD_INVALID_USER)],
+                list(AUTH_PATTERNS),
             )
     else:
         plan = ExtractionPlan(kv_mode="auto" if analysis.body_kv else "none")

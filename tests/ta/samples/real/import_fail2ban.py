@@ -8,7 +8,8 @@ the independent truth the TA quality benchmark compares the generated TAs agains
 Usage (network: Debian's archive only)::
 
     apt-get download fail2ban && dpkg-deb -x fail2ban_*.deb f2b
-    python tests/ta/samples/real/import_fail2ban.py f2b/usr/lib/python3/dist-packages/fail2ban/tests/files/logs
+    python tests/ta/samples/real/import_fail2ban.py \
+        f2b/usr/lib/python3/dist-packages/fail2ban/tests/files/logs
 
 For each corpus it writes ``<name>.log`` (the log lines, comments dropped, order kept) and
 ``<name>.truth.json`` (the 0-based line number and expected time of every line that has one).
@@ -93,9 +94,11 @@ def convert(source: Path, name: str, kind: str, zoned: bool) -> None:
         found = _FAIL_JSON.match(raw)
         if found:
             try:
-                pending = json.loads(found.group(1)).get("time")
+                expectation = json.loads(found.group(1))
             except ValueError:
-                pending = None
+                expectation = {}
+            # fail2ban checks the time only of lines its filter matches ("match": true).
+            pending = expectation.get("time") if expectation.get("match") else None
             continue
         if not raw.strip() or raw.startswith("#"):
             continue

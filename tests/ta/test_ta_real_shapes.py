@@ -1,0 +1,158 @@
+"""Line shapes of real logs that no registry package ships (Cisco ASA, Hadoop HDFS, Proxifier,
+JSON with epoch milliseconds, Traefik JSON, iptables, PAM through syslog), reproduced
+exactly: each sample is written from known instants, and the time the generated TA gives
+every event (in the checker's Splunk emulation) must be that instant."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from real_corpora import REFERENCE, event_times
+
+from services.requests.ta_builder import BuildOptions, BuildResult, Sample, build_ta
+from services.validation.ta_checker import CheckOptions, LogSample, check_ta
+
+START = datetime(2024, 3, 4, 8, 0, 0, tzinfo=UTC)
+COUNT = 60
+
+
+def _instants() -> list[datetime]:
+    return [START + timedelta(seconds=97 * i + (i * i) % 13) for i in range(COUNT)]
+
+
+def _asa(i: int, at: datetime) -> str:
+    stamp = f"{at:%b %d %Y %H:%M:%S}:"
+    variants = (
+        f"%ASA-4-106023: Deny tcp src outside:192.0.2.{i % 250 + 1}/{40000 + i} dst "
+        f'inside:10.0.0.5/22 by access-group "outside_access_in" [0x0, 0x0]',
+        f"%ASA-2-106006: Deny inbound UDP from 198.51.100.{i % 250 + 1}/{50000 + i} to "
+        "10.0.0.9/53 on interface outside",
+        f"%ASA-6-302013: Built inbound TCP connection {1000 + i} for outside:203.0.113.{i % 250}"
+        f"/{30000 + i} (203.0.113.{i % 250}/{30000 + i})(LOCAL\\alice) to inside:10.0.0.7/443 "
+        "(10.0.0.7/443) (alice)",
+    )
+    return f"{stamp} {variants[i % 3]}"
+
+
+def _hadoop(i: int, at: datetime) -> str:
+    return (
+        f"{at:%y%m%d %H%M%S} {140 + i} INFO dfs.DataNode$PacketResponder: PacketResponder 1 for "
+        f"block blk_{3886504906413966 + i} terminating"
+    )
+
+
+def _proxifier(i: int, at: datetime) -> str:
+    return (
+        f"[{at:%m.%d %H:%M:%S}] chrome.exe - proxy.example.org:5070 open through proxy "
+        f"proxy.example.org:5070 HTTPS {i}"
+    )
+
+
+def _json_epoch_ms(i: int, at: datetime) -> str:
+    millis = int(at.timestamp() * 1000) + i % 1000
+    return json.dumps({"timestamp": millis, "level": "info", "message": f"job {i} done"})
+
+
+def _traefik_json(i: int, at: datetime) -> str:
+    return json.dumps(
+        {
+            "ClientHost": f"192.0.2.{i % 250 + 1}" if i % 7 else f"2001:db8::{i:x}",
+            "ClientPort": str(40000 + i),
+            "DownstreamContentSize": 100 + i,
+            "DownstreamStatus": (200, 404, 302)[i % 3],
+            "RequestHost": "app.example.org",
+            "RequestMethod": ("GET", "POST")[i % 2],
+            "RequestPath": f"/api/items/{i}?page=2",
+            "RequestProtocol": "HTTP/1.1",
+            "request_User-Agent": "curl/8.5.0",
+            "time": f"{at:%Y-%m-%dT%H:%M:%S}Z",
+        }
+    )
+
+
+def _iptables(i: int, at: datetime) -> str:
+    verdict = ("BLOCK", "ALLOW")[i % 2]
+    return (
+        f"{at:%b %d %H:%M:%S} fw kernel: [{12345 + i}.{i:03d}] [UFW {verdict}] IN=eth0 OUT= "
+        f"MAC=00:16:3e:00:00:01:00:16:3e:00:00:02:08:00 SRC=192.0.2.{i % 250 + 1} "
+        f"DST=198.51.100.7 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID={1000 + i} DF PROTO=TCP "
+        f"SPT={40000 + i} DPT={(22, 443, 3389)[i % 3]} WINDOW=29200 RES=0x00 SYN URGP=0"
+    )
+
+
+def _pam_syslog(i: int, at: datetime) -> str:
+    return (
+        f"{at:%b %d %H:%M:%S} combo sshd(pam_unix)[{19900 + i}]: authentication failure; "
+        f"logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=192.0.2.{i % 250 + 1}  user=user{i}"
+    )
+
+
+SHAPES = {
+    "cisco_asa": (_asa, "Cisco ASA"),
+    "hadoop_hdfs": (_hadoop, "Apache Hadoop"),
+    "proxifier": (_proxifier, "Proxifier"),
+    "json_epoch_ms": (_json_epoch_ms, "Acme Jobs"),
+    "traefik_json": (_traefik_json, "Traefik"),
+    "iptables": (_iptables, "Linux iptables"),
+    "pam_syslog": (_pam_syslog, "Linux PAM"),
+}
+
+
+def _write(tmp_path: Path, shape: str) -> tuple[Path, list[str], list[datetime]]:
+    render, _ = SHAPES[shape]
+    instants = _instants()
+    lines = [render(i, at) for i, at in enumerate(instants)]
+    path = tmp_path / f"{shape}.log"
+    path.write_text("\n".join(lines) + "\n")
+    return path, lines, instants
+
+
+def _build(path: Path, shape: str) -> BuildResult:
+    return build_ta([Sample.from_path(path)], BuildOptions(source_system=SHAPES[shape][1]))
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_every_event_gets_its_own_instant(tmp_path: Path, shape: str) -> None:
+    path, lines, instants = _write(tmp_path, shape)
+    built = _build(path, shape)
+    times = event_times(built.package, path)
+    assert instants[-1] < REFERENCE  # year-less layouts resolve to the reference's year
+    wrong = []
+    for line, expected in zip(lines, instants, strict=True):
+        _, got = times[line]
+        if shape == "json_epoch_ms":
+            expected = expected + timedelta(milliseconds=int(json.loads(line)["timestamp"]) % 1000)
+        if got != expected:
+            wrong.append((line[:60], got, expected))
+    assert wrong == []
+
+
+@pytest.mark.parametrize(
+    ("shape", "sourcetype", "model"),
+    [
+        ("cisco_asa", "cisco:asa", "Network_Traffic"),
+        ("traefik_json", "traefik:json", "Web"),
+        ("iptables", "linux:iptables:syslog", "Network_Traffic"),
+        ("pam_syslog", "linux_secure", "Authentication"),
+    ],
+)
+def test_cim_required_fields_on_every_event(
+    tmp_path: Path, shape: str, sourcetype: str, model: str
+) -> None:
+    path, _, _ = _write(tmp_path, shape)
+    built = _build(path, shape)
+    assert list(built.generation_metadata["sourcetypes"]) == [sourcetype]
+    checked = check_ta(
+        built.package,
+        [LogSample.from_path(path)],
+        CheckOptions(run_appinspect=False, cim_required=True),
+    )
+    assert checked.results["errors"] == []
+    stats = checked.results["sourcetypes"][sourcetype]["cim"][model]
+    assert stats["events"] == COUNT
+    assert {name: f["coverage"] for name, f in stats["required_fields"].items()} == {
+        name: 1.0 for name in stats["required_fields"]
+    }
