@@ -70,7 +70,8 @@ ASA_BUILT = (
     r"%ASA-\d-30201[35]: Built (?P<direction>inbound|outbound) (?P<protocol>TCP|UDP) connection "
     r"(?P<session_id>\d+) for "
     + _ASA_ENDPOINT.format(side="for")
-    + r" \([^)]*\) to "
+    # the mapped address, then an optional identity tag: "(10.0.0.1/443)(LOCAL\\alice)"
+    + r"(?: \([^)]*\))?(?:\((?P<identity>[^)]*)\))? to "
     + _ASA_ENDPOINT.format(side="to")
 )
 ASA_TEARDOWN = (
@@ -88,7 +89,7 @@ ASA_DENY_ACL = (
     + r' by access-group "(?P<acl>[^"]+)"'
 )
 ASA_ACL_HIT = (
-    r"%ASA-\d-106100: access-list (?P<acl>\S+) (?P<acl_action>permitted|denied) "
+    r"%ASA-\d-106100: access-list (?P<acl>\S+) (?P<acl_action>permitted|denied|est-allowed) "
     r"(?P<protocol>\w+) (?P<src_interface>[^/\s]+)/(?P<src_ip>[^(\s]+)\((?P<src_port>\d+)\) -> "
     r"(?P<dest_interface>[^/\s]+)/(?P<dest_ip>[^(\s]+)\((?P<dest_port>\d+)\)"
 )
@@ -97,7 +98,30 @@ ASA_DENY_NO_CONNECTION = (
     r"(?P<src_port>\d+) to (?P<dest_ip>[^/\s]+)/(?P<dest_port>\d+) flags (?P<tcp_flags>.+?) "
     r"on interface (?P<src_interface>\S+)"
 )
-ASA_CONNECTION_MESSAGE_IDS = ("106015", "106023", "106100", "302013", "302014", "302015", "302016")
+ASA_DENY_INBOUND = (
+    r"%ASA-\d-10600[67]: Deny inbound (?P<protocol>\w+) from (?P<src_ip>[^/\s]+)/"
+    r"(?P<src_port>\d+) to (?P<dest_ip>[^/\s]+)/(?P<dest_port>\d+)"
+    r"(?: due to (?P<reason>.+?))?(?: on interface (?P<src_interface>\S+))?$"
+)
+ASA_INBOUND_DENIED = (
+    r"%ASA-\d-106001: Inbound (?P<protocol>\w+) connection denied from (?P<src_ip>[^/\s]+)/"
+    r"(?P<src_port>\d+) to (?P<dest_ip>[^/\s]+)/(?P<dest_port>\d+) flags (?P<tcp_flags>.+?) "
+    r"on interface (?P<src_interface>\S+)"
+)
+# Connection events: built/teardown (302013-302016) and denials (106001/6/7/15/23, 106100).
+ASA_CONNECTION_MESSAGE_IDS = (
+    "106001",
+    "106006",
+    "106007",
+    "106015",
+    "106023",
+    "106100",
+    "302013",
+    "302014",
+    "302015",
+    "302016",
+)
+ASA_BLOCKED_MESSAGE_IDS = ("106001", "106006", "106007", "106015", "106023")
 LOG_LEVEL_EXTRACT = (
     r"^[^\n]{0,120}?\b(?P<log_level>TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|SEVERE|FATAL"
     r"|CRITICAL)\b"
@@ -213,6 +237,8 @@ def plan_extractions(analysis: SampleAnalysis, slug: str) -> ExtractionPlan:
                 ("deny_acl", ASA_DENY_ACL),
                 ("acl_hit", ASA_ACL_HIT),
                 ("deny_no_connection", ASA_DENY_NO_CONNECTION),
+                ("deny_inbound", ASA_DENY_INBOUND),
+                ("inbound_denied", ASA_INBOUND_DENIED),
             ],
         )
     elif fmt is LogFormat.SYSLOG:
