@@ -622,7 +622,20 @@ EMAIL = DataModel(
         _text("sender", "from", "mail_from", "envelope_from", required=True),
         _text("recipient", "to", "rcpt", "rcpt_to", "envelope_to", required=True),
         _address("src", "client", "client_ip", "relay", "src_ip", required=True),
-        _text("action", "disposition", "status", "result", required=True),
+        CimField(
+            "action",
+            ValueKind.ENUM,
+            required=True,
+            allowed=("delivered", "blocked", "quarantined", "deleted", "deferred"),
+            source_names=("action", "disposition", "status", "result"),
+            synonyms={
+                "delivered": ("sent", "deliver", "accepted", "relayed", "ok"),
+                "blocked": ("reject", "rejected", "milter-reject", "bounced", "denied", "block"),
+                "quarantined": ("quarantine", "held", "hold"),
+                "deleted": ("delete", "discarded", "discard", "dropped"),
+                "deferred": ("defer", "deferral", "greylisted", "tempfail"),
+            },
+        ),
         _address("dest", "server", "dest_host"),
         _text("message_id", "msgid", "queue_id", "internal_message_id"),
         _text("subject"),
@@ -633,7 +646,9 @@ EMAIL = DataModel(
 ENDPOINT = DataModel(
     name="Endpoint",
     tags=("process", "report"),
-    distinctive=("process", "process_id"),
+    # process and pid alone are in every syslog header: a parent process id marks real
+    # process-activity records.
+    distinctive=("process", "parent_process_id"),
     fields=(
         _text("process", "command_line", "cmdline", "command", "cmd", required=True),
         _text("process_id", "pid", required=True),

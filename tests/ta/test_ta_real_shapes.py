@@ -6,6 +6,7 @@ every event (in the checker's Splunk emulation) must be that instant."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -156,3 +157,47 @@ def test_cim_required_fields_on_every_event(
     assert {name: f["coverage"] for name, f in stats["required_fields"].items()} == {
         name: 1.0 for name in stats["required_fields"]
     }
+
+
+def _slow_log(i: int, at: datetime) -> str:
+    return (
+        f"# Time: {at:%Y-%m-%dT%H:%M:%S}.{i:06d}Z\n"
+        f"# User@Host: app[app] @ web{i % 3} [192.0.2.{i % 250 + 1}]  Id: {100 + i}\n"
+        f"# Query_time: {i / 7:.6f}  Lock_time: 0.000{i % 10}00 Rows_sent: {i % 20}  "
+        f"Rows_examined: {i * 811}\n"
+        f"SET timestamp={int(at.timestamp())};\n"
+        f"SELECT * FROM orders WHERE customer_id = {i};"
+    )
+
+
+def _java(i: int, at: datetime) -> str:
+    level = ("INFO", "WARN", "ERROR")[i % 3]
+    return (
+        f"{at:%Y-%m-%d %H:%M:%S},{i % 1000:03d} {level:<5} [pool-1-thread-{i % 4}] "
+        f"com.acme.orders.OrderService - order {i} processed"
+    )
+
+
+@pytest.mark.parametrize(
+    ("render", "fields"),
+    [
+        (_slow_log, {"Query_time", "Lock_time", "Rows_sent", "Rows_examined", "User_Host", "Id"}),
+        (_java, {"log_level", "thread", "logger"}),
+    ],
+)
+def test_fields_of_logs_without_a_cim_model(
+    tmp_path: Path, render: Callable[[int, datetime], str], fields: set[str]
+) -> None:
+    instants = _instants()
+    events = [render(i, at) for i, at in enumerate(instants)]
+    path = tmp_path / "app.log"
+    path.write_text("\n".join(events) + "\n")
+    built = build_ta([Sample.from_path(path)], BuildOptions(source_system="Acme App"))
+    checked = check_ta(
+        built.package, [LogSample.from_path(path)], CheckOptions(run_appinspect=False)
+    )
+    assert checked.results["errors"] == []
+    ((_, run),) = checked.results["sourcetypes"].items()
+    assert run["events"] == COUNT and run["timestamp_coverage"] == 1.0
+    coverage = {name: run["fields"][name]["coverage"] for name in fields if name in run["fields"]}
+    assert coverage == dict.fromkeys(fields, 1.0)

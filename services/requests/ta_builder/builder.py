@@ -19,6 +19,7 @@ from .formats import FORMAT_KIND, FieldStats, LogFormat
 from .package import build_tgz
 from .samples import Sample, WindowLimits
 from .sourcetype import WELL_KNOWN_SOURCETYPES, SourceSystem, parse_source_system, slug
+from .vendor_messages import vendor
 
 GENERATOR_NAME = "tagen-ta-builder"
 GENERATOR_VERSION = "1.0.0"
@@ -74,8 +75,10 @@ def _merge(analyses: Sequence[SampleAnalysis]) -> SampleAnalysis:
         combined_log=any(a.combined_log for a in analyses),
         body_kv=any(a.body_kv for a in analyses),
         log_levels=any(a.log_levels for a in analyses),
+        colon_kv=any(a.colon_kv for a in analyses),
         auth_events=sum(a.auth_events for a in analyses),
         asa_message_ids=asa,
+        vendors=sorted({key for a in analyses for key in a.vendors}),
     )
 
 
@@ -109,7 +112,9 @@ def _drafts(
         kind = FORMAT_KIND[group[0].format]
         kinds[kind] += 1
         merged = _merge(group)
-        known = WELL_KNOWN_SOURCETYPES.get(_recognised_as(merged) or "")
+        known = WELL_KNOWN_SOURCETYPES.get(_recognised_as(merged) or "") or next(
+            (vendor(key).sourcetype for key in merged.vendors if vendor(key).sourcetype), None
+        )
         if kinds[kind] > 1:
             kind = f"{kind}{kinds[kind]}"
         name = known if known and kinds[FORMAT_KIND[group[0].format]] == 1 else None

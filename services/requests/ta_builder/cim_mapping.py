@@ -21,7 +21,7 @@ from .extractions import ASA_BLOCKED_MESSAGE_IDS, ASA_CONNECTION_MESSAGE_IDS, Ex
 from .formats import FieldStats, LogFormat
 from .regex_text import regex_literal
 
-MIN_SOURCE_COVERAGE = 0.5
+MIN_SOURCE_COVERAGE = 0.2
 MIN_VALID_SHARE = 0.9
 MIN_WORD_SHARE = 0.95
 _SIMPLE_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -265,9 +265,7 @@ def _generic(
         missing = [
             f.name
             for f in model.required
-            if f.name not in choices
-            and f.name not in model.constant_fields
-            and f.name not in words
+            if f.name not in choices and f.name not in model.constant_fields and f.name not in words
         ]
         if missing:
             notes.append(
@@ -314,10 +312,12 @@ def _generic(
             plan.mapping[cim_field.name] = source
     if alias_pairs:
         plan.aliases.append((f"cim_{model.name.lower()}", " ".join(alias_pairs)))
-    restriction = ""
-    action = choices.get("action")
-    if action is not None and stats.coverage(action.source) < 0.99:
-        restriction = "action=*"
+    # The model applies to the events that carry its distinctive fields.
+    restriction = " ".join(
+        f"{_alias_name(choices[name].source)}=*"
+        for name in model.distinctive
+        if stats.coverage(choices[name].source) < 0.99
+    )
     plan.eventtype = _eventtype(slug, sourcetype, model, restriction)
     return plan, notes
 

@@ -12,8 +12,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .analysis import SampleAnalysis
-from .formats import AUTH_PATTERNS, FieldStats, LogFormat, kv_pairs
+from .formats import (
+    AUTH_PATTERNS,
+    COLON_PAIR_REGEX,
+    FieldStats,
+    LogFormat,
+    colon_pairs,
+    kv_pairs,
+)
 from .regex_text import regex_literal
+from .vendor_messages import vendor
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,7 @@ class ExtractionPlan:
     search_time: list[tuple[str, str]] = field(default_factory=list)  # EXTRACT-/REPORT-
     transforms: list[TransformSpec] = field(default_factory=list)
     regex_extractions: list[RegexExtraction] = field(default_factory=list)
+    colon_pairs: bool = False  # a $1::$2 transform extracts "Key: value" pairs
     fields: FieldStats = field(default_factory=FieldStats)
 
 
@@ -122,6 +131,12 @@ ASA_CONNECTION_MESSAGE_IDS = (
     "302016",
 )
 ASA_BLOCKED_MESSAGE_IDS = ("106001", "106006", "106007", "106015", "106023")
+# The thread and logger that logging frameworks write after the level:
+# "INFO  [main] com.acme.Orders - ...", "WARN [pool-1-thread-3] o.a.k.Producer: ...".
+LOG_ORIGIN_EXTRACT = (
+    r"^[^\n]{0,120}?\b(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|SEVERE|FATAL|CRITICAL)\b"
+    r"\s+\[(?P<thread>[^\]\n]{1,80})\]\s+(?P<logger>[A-Za-z_$][\w$]*(?:\.[\w$]+)+)"
+)
 LOG_LEVEL_EXTRACT = (
     r"^[^\n]{0,120}?\b(?P<log_level>TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|SEVERE|FATAL"
     r"|CRITICAL)\b"
@@ -138,6 +153,11 @@ def _report(
     plan.regex_extractions.append(
         RegexExtraction(f"REPORT-{report_class}", tuple(regex for _, regex in named))
     )
+
+
+def _vendor_reports(plan: ExtractionPlan, slug: str, keys: Sequence[str]) -> None:
+    for key in keys:
+        _report(plan, slug, key, vendor(key).patterns)
 
 
 def _measure(plan: ExtractionPlan, events: Sequence[str]) -> None:
@@ -162,6 +182,9 @@ def _measure(plan: ExtractionPlan, events: Sequence[str]) -> None:
                         found[name] = value
         if plan.kv_mode == "auto":
             for name, value in kv_pairs(event):
+                found.setdefault(name, value)
+        if plan.colon_pairs:
+            for name, value in colon_pairs(event):
                 found.setdefault(name, value)
         stats.add_event(found.items())
     plan.fields = stats
@@ -252,12 +275,23 @@ def plan_extractions(analysis: SampleAnalysis, slug: str) -> ExtractionPlan:
                 "sshd_auth",
                 list(AUTH_PATTERNS),
             )
+        _vendor_reports(plan, slug, analysis.vendors)
     else:
         plan = ExtractionPlan(kv_mode="auto" if analysis.body_kv else "none")
+        _vendor_reports(plan, slug, analysis.vendors)
         if analysis.log_levels:
-            plan.search_time.append(("EXTRACT-log_level", LOG_LEVEL_EXTRACT))
-            plan.regex_extractions.append(
-                RegexExtraction("EXTRACT-log_level", (LOG_LEVEL_EXTRACT,))
+            for setting, regex in (
+                ("EXTRACT-log_level", LOG_LEVEL_EXTRACT),
+                ("EXTRACT-log_origin", LOG_ORIGIN_EXTRACT),
+            ):
+                plan.search_time.append((setting, regex))
+                plan.regex_extractions.append(RegexExtraction(setting, (regex,)))
+        if analysis.colon_kv:
+            name = f"{slug}_colon_pairs"
+            plan.transforms.append(
+                TransformSpec(name, (("REGEX", COLON_PAIR_REGEX), ("FORMAT", "$1::$2")))
             )
+            plan.search_time.append(("REPORT-colon_pairs", name))
+            plan.colon_pairs = True
     _measure(plan, analysis.events)
     return plan

@@ -86,6 +86,10 @@ AUTH_PATTERNS: tuple[tuple[str, str], ...] = (
 )
 AUTH_RES = tuple(re.compile(pattern) for _, pattern in AUTH_PATTERNS)
 KV_PAIR_RE = re.compile(r'(?<![\w.-])([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)')
+# "Key: value" pairs: headers of multi-line events, MySQL slow-log comment lines
+# ("# Query_time: 0.000152  Lock_time: 0.000066 Rows_sent: 1").
+COLON_PAIR_REGEX = r"(?<![\w.@-])([A-Za-z][\w@-]{0,40}):[ \t]+([^\s:][^\s]*)"
+COLON_PAIR_RE = re.compile(COLON_PAIR_REGEX)
 LOG_LEVEL_RE = re.compile(r"\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|SEVERE|FATAL|CRITICAL)\b")
 
 
@@ -95,6 +99,11 @@ def kv_pairs(text: str) -> list[tuple[str, str]]:
         value = raw[1:-1] if len(raw) >= 2 and raw.startswith('"') and raw.endswith('"') else raw
         pairs.append((key, value))
     return pairs
+
+
+def colon_pairs(text: str) -> list[tuple[str, str]]:
+    """``Key: value`` pairs, keys cleaned as Splunk's CLEAN_KEYS does."""
+    return [(clean_key(key), value) for key, value in COLON_PAIR_RE.findall(text)]
 
 
 def parse_json_object(event: str) -> dict[str, object] | None:

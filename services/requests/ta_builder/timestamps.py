@@ -76,7 +76,7 @@ LAYOUTS: tuple[TimestampLayout, ...] = (
     ),
     TimestampLayout(
         "ctime",
-        rf"{_DAY} {_MON} [ \d]\d \d{{2}}:\d{{2}}:\d{{2}}{{frac}} \d{{4}}",
+        rf"{_DAY} {_MON} (?:[ \d]\d|\d) \d{{2}}:\d{{2}}:\d{{2}}{{frac}} \d{{4}}",
         "%a %b %d %H:%M:%S{frac} %Y",
         "%a %b %d %H:%M:%S %Y",
         zone=False,
@@ -89,13 +89,13 @@ LAYOUTS: tuple[TimestampLayout, ...] = (
     ),
     TimestampLayout(
         "mon_day_year",
-        rf"{_MON} [ \d]\d \d{{4}} \d{{2}}:\d{{2}}:\d{{2}}",
+        rf"{_MON} (?:[ \d]\d|\d) \d{{4}} \d{{2}}:\d{{2}}:\d{{2}}",
         "%b %d %Y %H:%M:%S",
         "%b %d %Y %H:%M:%S",
     ),
     TimestampLayout(
         "syslog",
-        rf"{_MON} [ \d]\d \d{{2}}:\d{{2}}:\d{{2}}",
+        rf"{_MON} (?:[ \d]\d|\d) \d{{2}}:\d{{2}}:\d{{2}}",
         "%b %d %H:%M:%S",
         "%Y %b %d %H:%M:%S",
         needs_year=True,
