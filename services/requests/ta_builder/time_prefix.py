@@ -20,6 +20,7 @@ from .timestamps import (
     LAYOUT_BY_NAME,
     TimeSettings,
     TimestampHit,
+    automatic_settings,
     derive_time_settings,
     dominant_layout,
     find_timestamps,
@@ -44,6 +45,7 @@ _TIME_KEYS = (
     "when",
 )
 _MAX_ANCHOR = 32
+_LEADING = 8  # characters ("<38>1 ", "[") a leading timestamp may follow
 _DELIM_REGEX = {",": ",", "\t": "\\t", ";": ";", "|": "\\|"}
 TARGET_COVERAGE = 0.99
 _WORD = re.compile(r"[\w@:-]")
@@ -186,7 +188,36 @@ def place_generic(events: Sequence[str], default_timezone: str | None) -> Timest
             return placement
         if best is None or placement.coverage > best.coverage:
             best = placement
+    automatic = _automatic(events, all_hits, default_timezone)
+    if automatic is not None and (best is None or automatic.coverage > best.coverage):
+        return automatic
     return best
+
+
+def _automatic(
+    events: Sequence[str],
+    all_hits: Sequence[Sequence[TimestampHit]],
+    default_timezone: str | None,
+) -> TimestampPlacement | None:
+    """Events that all open with a timestamp, in layouts that differ between events (one
+    file written by two versions of a daemon): Splunk's own recognition reads each."""
+    leading = [
+        min(hits, key=lambda hit: hit.start)
+        for hits in all_hits
+        if hits and min(hit.start for hit in hits) <= _LEADING
+    ]
+    if len(leading) / max(1, len(events)) < TARGET_COVERAGE:
+        return None
+    if len({hit.layout for hit in leading}) < 2:
+        return None
+    settings = automatic_settings(leading, default_timezone=default_timezone)
+    return TimestampPlacement(
+        prefix="",
+        description="the first timestamp near the start of the event, in any layout",
+        coverage=len(leading) / len(events),
+        lookahead=settings.max_length + 2,
+        settings=settings,
+    )
 
 
 def _anchor(

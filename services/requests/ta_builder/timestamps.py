@@ -281,7 +281,7 @@ class TimeSettings:
     """The Splunk time settings derived from a set of timestamp hits."""
 
     layout: str
-    time_format: str
+    time_format: str | None  # None: Splunk recognises each timestamp (datetime.xml)
     regex: str  # the layout's regex with the chosen fraction/zone, for LINE_BREAKER
     max_length: int
     timezone: str | None  # TZ to set (None when the timestamp carries its own offset)
@@ -364,6 +364,34 @@ def derive_time_settings(
         max_length=max_length,
         timezone=timezone,
         has_zone=has_zone,
+        notes=tuple(notes),
+    )
+
+
+AUTOMATIC = "automatic"
+
+
+def automatic_settings(
+    hits: Sequence[TimestampHit], *, default_timezone: str | None
+) -> TimeSettings:
+    """Settings for events whose timestamps come in several layouts: no TIME_FORMAT, so
+    Splunk recognises each one with its datetime.xml rules."""
+    layouts = sorted({hit.layout for hit in hits})
+    zoned = sum(1 for hit in hits if hit.zone or hit.layout.startswith("epoch"))
+    notes = [
+        "the timestamps come in several layouts (" + ", ".join(layouts) + "); TIME_FORMAT is "
+        "left to Splunk's automatic recognition"
+    ]
+    timezone = default_timezone or "UTC"
+    if default_timezone is None and zoned < len(hits):
+        notes.append("some timestamps carry no time zone; TZ = UTC was assumed")
+    return TimeSettings(
+        layout=AUTOMATIC,
+        time_format=None,
+        regex="",
+        max_length=max(hit.end for hit in hits),
+        timezone=timezone,
+        has_zone=False,
         notes=tuple(notes),
     )
 

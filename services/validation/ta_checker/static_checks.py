@@ -35,6 +35,7 @@ from .pipeline import (
     split_extract,
     transform_targets,
 )
+from .regex_compat import SplunkRegex
 from .search_expr import EventtypeSearch, compile_search
 from .ta_config import TAConfig
 
@@ -152,7 +153,7 @@ def _props_stanza(config: TAConfig, stanza: ConfStanza, findings: list[Finding])
                 ConfSetting(key, regex_text, setting.line),
                 compile_regex,
             )
-            if isinstance(pattern, re.Pattern) and not pattern.groupindex:
+            if isinstance(pattern, SplunkRegex) and not pattern.groupindex:
                 findings.append(
                     error(
                         "props.extract.no_field",
