@@ -17,7 +17,7 @@ import os
 import re
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -83,6 +83,7 @@ class Quality:
     appinspect_failures: int | None = None
     checker_passed: bool = False
     checker_errors: tuple[str, ...] = ()
+    error_examples: dict[str, tuple[str, ...]] = field(default_factory=dict)  # code -> events
 
     @property
     def meets_goal(self) -> bool:
@@ -192,5 +193,6 @@ def measure(corpus: Corpus, *, run_appinspect: bool) -> Quality:
     if run_appinspect and results["appinspect"].get("ran"):
         quality.appinspect_failures = len(results["appinspect"].get("failures", []))
     quality.checker_passed = checked.passed
+    quality.error_examples = {e["code"]: tuple(e.get("examples", ())) for e in results["errors"]}
     quality.checker_errors = tuple(f"{e['code']}: {e['message']}" for e in results["errors"])
     return quality

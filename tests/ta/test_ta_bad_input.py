@@ -84,6 +84,7 @@ def test_sample_without_timestamps_can_use_index_time() -> None:
     assert props["DATETIME_CONFIG"] == "CURRENT"
     assert "TIME_FORMAT" not in props
     assert any("DATETIME_CONFIG = CURRENT" in w for w in built.generation_metadata["warnings"])
+    assert built.generation_metadata["arrival_time"] == ["acme:app:log"]
     checked = check_ta_bytes(built.package, "sample.log", data)
     stats = checked.results["sourcetypes"]["acme:app:log"]
     assert stats["events"] == 200

@@ -201,3 +201,28 @@ def test_fields_of_logs_without_a_cim_model(
     assert run["events"] == COUNT and run["timestamp_coverage"] == 1.0
     coverage = {name: run["fields"][name]["coverage"] for name in fields if name in run["fields"]}
     assert coverage == dict.fromkeys(fields, 1.0)
+
+
+def test_time_prefix_generalises_to_other_clients(tmp_path: Path) -> None:
+    """Built from IPv4 clients without a user, the TA still reads the time of requests from
+    IPv6 or named clients and of logged-in users."""
+
+    def line(client: str, user: str, at: datetime) -> str:
+        return (
+            f'{client} - {user} [{at:%d/%b/%Y:%H:%M:%S} +0000] "GET /a HTTP/1.1" 200 12 "-" '
+            '"curl/8.5.0"'
+        )
+
+    instants = _instants()
+    built_from = tmp_path / "ipv4.log"
+    built_from.write_text("\n".join(line(f"192.0.2.{i}", "-", at) for i, at in enumerate(instants)))
+    built = build_ta([Sample.from_path(built_from)], BuildOptions(source_system="nginx"))
+    props = built.files["default/props.conf"]
+    assert "TIME_PREFIX = \\[\n" in props
+    clients = ("2001:db8::7", "web-7.example.org", "198.51.100.9")
+    users = ("-", "alice", "bob@example.org")
+    later = [line(clients[i % 3], users[i % 3], at) for i, at in enumerate(instants)]
+    checked_on = tmp_path / "others.log"
+    checked_on.write_text("\n".join(later) + "\n")
+    times = event_times(built.package, checked_on)
+    assert [times[text][1] for text in later] == instants

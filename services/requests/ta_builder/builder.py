@@ -217,6 +217,9 @@ def build_ta(samples: Sequence[Sample], options: BuildOptions) -> BuildResult:
         "cim_required": options.cim,
         "confidence": min(a.confidence for a in analyses),
         "sourcetypes": {d.name: _sourcetype_metadata(d) for d in drafts},
+        # Source types whose events get their arrival time (no timestamp was found): such a
+        # TA is flagged here and fails the checker's verdict.
+        "arrival_time": [d.name for d in drafts if d.primary.timestamp is None],
         "warnings": warnings,
     }
     return BuildResult(
