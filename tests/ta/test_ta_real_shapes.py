@@ -226,3 +226,20 @@ def test_time_prefix_generalises_to_other_clients(tmp_path: Path) -> None:
     checked_on.write_text("\n".join(later) + "\n")
     times = event_times(built.package, checked_on)
     assert [times[text][1] for text in later] == instants
+
+
+def test_the_time_that_runs_forward_is_the_event_time(tmp_path: Path) -> None:
+    """Two layouts on every line: a date quoted first (a cached copy's date, in no order)
+    and the event's own time; the search keeps the one whose times run forward."""
+    instants = _instants()
+    lines = [
+        f"{datetime(2020, 1 + i * 7 % 12, 1 + i * 5 % 28, 3, 4, 5):%Y-%m-%d %H:%M:%S} cached; "
+        f"fetched {at:%d/%b/%Y:%H:%M:%S} +0000 by worker {i}"
+        for i, at in enumerate(instants)
+    ]
+    path = tmp_path / "cache.log"
+    path.write_text("\n".join(lines) + "\n")
+    built = build_ta([Sample.from_path(path)], BuildOptions(source_system="Acme Cache"))
+    assert "TIME_FORMAT = %d/%b/%Y:%H:%M:%S %z" in built.files["default/props.conf"]
+    times = event_times(built.package, path)
+    assert [times[text][1] for text in lines] == instants

@@ -12,7 +12,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from itertools import pairwise
 
 SEARCH_LIMIT = 2048
 
@@ -396,23 +397,58 @@ def automatic_settings(
     )
 
 
+def hit_instant(hit: TimestampHit) -> datetime | None:
+    """The wall-clock time a hit reads as (zone and fraction ignored), for ordering."""
+    layout = LAYOUT_BY_NAME[hit.layout]
+    text = hit.text
+    if layout.name.startswith("epoch"):
+        digits = text.split(".")[0]
+        return datetime.fromtimestamp(int(digits[:10]), tz=UTC).replace(tzinfo=None)
+    if hit.zone:
+        text = text[: len(text) - len(hit.zone)]
+    if hit.frac:
+        text = text.replace(hit.frac, "", 1)
+    if layout.needs_year:
+        text = "2000 " + text
+    try:
+        return datetime.strptime(re.sub(r"\s+", " ", text), layout.python)
+    except ValueError:
+        return None
+
+
+def monotonic_share(hits: Sequence[TimestampHit]) -> float:
+    """Share of consecutive events whose time does not go backwards."""
+    instants = [moment for hit in hits if (moment := hit_instant(hit)) is not None]
+    if len(instants) < 2:
+        return 1.0
+    ordered = sum(1 for a, b in pairwise(instants) if b >= a)
+    return ordered / (len(instants) - 1)
+
+
 def dominant_layout(per_item_hits: Sequence[Sequence[TimestampHit]]) -> tuple[str, float] | None:
-    """The layout found in the most items (ties: earlier position, then longer text)."""
+    """The layout found in the most items; among layouts found about as often, the one whose
+    times run forward most often (an event's own time, not a date quoted in it), then the
+    earlier position, then the longer text."""
     counts: Counter[str] = Counter()
     positions: dict[str, list[int]] = {}
     lengths: dict[str, list[int]] = {}
+    by_layout: dict[str, list[TimestampHit]] = {}
     for hits in per_item_hits:
         for hit in hits:
             counts[hit.layout] += 1
             positions.setdefault(hit.layout, []).append(hit.start)
             lengths.setdefault(hit.layout, []).append(hit.end - hit.start)
+            by_layout.setdefault(hit.layout, []).append(hit)
     if not counts:
         return None
+    top = max(counts.values())
+    contenders = [name for name in counts if counts[name] >= 0.99 * top]
 
-    def rank(name: str) -> tuple[int, float, float]:
+    def rank(name: str) -> tuple[float, float, float]:
         pos = sorted(positions[name])[len(positions[name]) // 2]
         length = sum(lengths[name]) / len(lengths[name])
-        return (-counts[name], pos, -length)
+        forward = monotonic_share(by_layout[name]) if len(contenders) > 1 else 1.0
+        return (-forward, pos, -length)
 
-    best = min(counts, key=rank)
+    best = min(contenders, key=rank)
     return best, counts[best] / max(1, len(per_item_hits))
