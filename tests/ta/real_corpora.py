@@ -77,6 +77,7 @@ class Quality:
     sourcetype: str = ""
     timestamps_right: float = 0.0
     timestamps_checked: int = 0
+    events_timed: float = 0.0  # share of all events the TA gives a time read from the event
     cim_model: str = ""
     cim_required: bool = False
     cim_required_coverage: float | None = None
@@ -87,11 +88,13 @@ class Quality:
 
     @property
     def meets_goal(self) -> bool:
-        """The goal on a real corpus: builds, >= 99% timestamps right, >= 95% CIM-required
-        fields where a model applies, no AppInspect failure."""
+        """The goal on a real corpus: builds, >= 99% of the expected times right and >= 99% of
+        all events timed from the event, >= 95% CIM-required fields where a model applies,
+        no AppInspect failure."""
         return (
             self.builds
             and self.timestamps_right >= 0.99
+            and self.events_timed >= 0.99
             and (
                 not self.cim_required
                 or (self.cim_required_coverage is not None and self.cim_required_coverage >= 0.95)
@@ -175,6 +178,9 @@ def measure(corpus: Corpus, *, run_appinspect: bool) -> Quality:
         ):
             right += 1
     quality.timestamps_checked = len(corpus.expected)
+    quality.events_timed = sum(1 for _, got in times.values() if got is not None) / max(
+        1, len(times)
+    )
     quality.timestamps_right = right / len(corpus.expected) if corpus.expected else 0.0
     checked = check_ta(
         built.package,

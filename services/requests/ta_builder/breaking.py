@@ -13,6 +13,7 @@ from .timestamps import LAYOUT_BY_NAME, TimestampHit, dominant_layout, find_time
 
 SINGLE_LINE_BREAKER = "([\\r\\n]+)"
 START_WINDOW = 64  # a timestamp this close to the start of a line begins an event
+MIXED_LAYOUT_SHARE = 0.95
 _SINGLE_LINE_FORMATS = (
     LogFormat.JSON,
     LogFormat.APACHE_ACCESS,
@@ -129,6 +130,10 @@ def detect_breaking(
     near_start = [hit is not None and hit.start <= START_WINDOW for hit in stamps.hits]
     with_time = sum(near_start)
     if with_time == 0 or max(with_time, stamps.dated) / len(lines) >= 0.99:
+        return SINGLE_LINE
+    if stamps.dated > with_time and stamps.dated / len(lines) >= MIXED_LAYOUT_SHARE:
+        # Nearly every line opens with a timestamp, in more than one layout: one event per
+        # line (the few undated lines are events without a time, not continuations).
         return SINGLE_LINE
     line_formats = Counter(classify_event(line) for line in lines)
     single_line_formats = sum(line_formats[f] for f in _SINGLE_LINE_FORMATS)

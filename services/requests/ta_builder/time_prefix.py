@@ -45,6 +45,7 @@ _TIME_KEYS = (
     "when",
 )
 _MAX_ANCHOR = 32
+MIXED_LAYOUT_SHARE = 0.95
 _LEADING = 8  # characters ("<38>1 ", "[") a leading timestamp may follow
 _DELIM_REGEX = {",": ",", "\t": "\\t", ";": ";", "|": "\\|"}
 TARGET_COVERAGE = 0.99
@@ -206,7 +207,7 @@ def _automatic(
         for hits in all_hits
         if hits and min(hit.start for hit in hits) <= _LEADING
     ]
-    if len(leading) / max(1, len(events)) < TARGET_COVERAGE:
+    if len(leading) / max(1, len(events)) < MIXED_LAYOUT_SHARE:
         return None
     if len({hit.layout for hit in leading}) < 2:
         return None
