@@ -103,6 +103,13 @@ def _recognised_as(analysis: SampleAnalysis) -> str | None:
     return None
 
 
+def _well_known_name(analysis: SampleAnalysis) -> str | None:
+    """Splunk's name for the recognised data (format or product messages), if it has one."""
+    known = WELL_KNOWN_SOURCETYPES.get(_recognised_as(analysis) or "")
+    products = (vendor(key).sourcetype for key in analysis.vendors)
+    return known or next((name for name in products if name), None)
+
+
 def _drafts(
     groups: Sequence[Sequence[SampleAnalysis]], system: SourceSystem, options: BuildOptions
 ) -> list[SourcetypeDraft]:
@@ -112,12 +119,11 @@ def _drafts(
         kind = FORMAT_KIND[group[0].format]
         kinds[kind] += 1
         merged = _merge(group)
-        known = WELL_KNOWN_SOURCETYPES.get(_recognised_as(merged) or "") or next(
-            (vendor(key).sourcetype for key in merged.vendors if vendor(key).sourcetype), None
-        )
+        # The well-known name only once: a second group of the same kind is named by
+        # vendor:product:kindN.
+        name = _well_known_name(merged) if kinds[kind] == 1 else None
         if kinds[kind] > 1:
             kind = f"{kind}{kinds[kind]}"
-        name = known if known and kinds[FORMAT_KIND[group[0].format]] == 1 else None
         name = name or system.sourcetype(kind)
         name_slug = slug(name)
         extraction = plan_extractions(merged, name_slug)

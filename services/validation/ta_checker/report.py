@@ -55,7 +55,7 @@ def _cim_findings(
                 "cim.no_data_model",
                 f"source type {name}: CIM compliance is required but no event of its "
                 f"{run.events} gets the tags of a CIM data model (0% of events)",
-                examples=tuple(e["_raw"][:300] for e in run.raw_examples[:MAX_EXAMPLES]),
+                examples=_examples(run.raw_examples),
                 **where,
             )
         )
@@ -140,7 +140,7 @@ def dynamic_findings(
                     f"source type {name}: every event gets its arrival time (DATETIME_CONFIG); "
                     f"no timestamp is read from the event (0% of {run.events} events)",
                     key="DATETIME_CONFIG",
-                    examples=tuple(e["_raw"][:300] for e in run.raw_examples[:MAX_EXAMPLES]),
+                    examples=_examples(run.raw_examples),
                     **where,
                 )
             )
