@@ -35,9 +35,8 @@ class CheckOptions:
     thresholds: Thresholds = field(default_factory=Thresholds)
     reference_time: datetime | None = None
     debug_events: int = 50
-    # The request requires CIM compliance: CIM-required fields must reach
-    # ``thresholds.cim_required_below`` and every source type must map to a data model.
     cim_required: bool = False
+    """The request requires the Splunk Common Information Model (thresholds may use it)."""
 
 
 @dataclass(frozen=True)
