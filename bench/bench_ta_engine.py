@@ -60,13 +60,13 @@ def _worker(mode: str, sample: str, package: str) -> None:
             [Sample.from_path(sample)], BuildOptions(source_system="Apache HTTP Server")
         )
         Path(package).write_bytes(result.package)
-        details = result.generation_metadata["sourcetypes"]["apache:http_server:access"]
+        details = result.generation_metadata["sourcetypes"]["access_combined"]
         figures["analysed_bytes"] = details["samples"][0]["analysed_bytes"]
         figures["read_bytes"] = details["samples"][0]["bytes"]
         figures["time_format"] = details["timestamp"]["time_format"]
     elif mode == "check":
         checked = check_ta(Path(package), [LogSample.from_path(sample)], CheckOptions())
-        stats = checked.results["sourcetypes"]["apache:http_server:access"]
+        stats = checked.results["sourcetypes"]["access_combined"]
         figures["passed"] = checked.passed
         figures["events"] = stats["events"]
         figures["timestamp_coverage"] = stats["timestamp_coverage"]

@@ -126,6 +126,8 @@ def print_check_summary(results: dict[str, Any], out: TextIO) -> None:
             out.write(f"{title}:\n")
             for entry in entries:
                 out.write(f"  - {entry['message']}\n")
+                for example in entry.get("examples", ()):
+                    out.write(f"      e.g. {example[:200]}\n")
 
 
 def _parse_assignments(values: Sequence[str]) -> dict[str, str]:
@@ -139,7 +141,7 @@ def _parse_assignments(values: Sequence[str]) -> dict[str, str]:
 
 
 def _check(args: argparse.Namespace) -> int:
-    package = Path(args.package)
+    package = Path(args.package).resolve()
     missing = [p for p in (args.package, *args.samples) if not Path(p).is_file()]
     if missing:
         print(f"error: file not found: {', '.join(missing)}", file=sys.stderr)
@@ -154,6 +156,7 @@ def _check(args: argparse.Namespace) -> int:
         appinspect_executable=args.appinspect,
         sourcetype_for=assignments,
         max_events_per_sample=args.max_events,
+        cim_required=args.cim_required,
     )
     result = check_ta(package, [LogSample.from_path(p) for p in args.samples], options)
     if args.debug_bundle:
@@ -226,6 +229,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--skip-appinspect",
         action="store_true",
         help="do not run splunk-appinspect (reported as a warning)",
+    )
+    check.add_argument(
+        "--cim-required",
+        action="store_true",
+        help="require CIM compliance: CIM-required fields on >= 95%% of the events a data "
+        "model applies to, and a data model for every source type",
     )
     check.add_argument(
         "--appinspect", default=None, metavar="PATH", help="the splunk-appinspect executable to use"

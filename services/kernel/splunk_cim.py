@@ -4,10 +4,12 @@ Written once, used by the generator (to pick a data model, map fields and emit e
 and tags) and by the checker (to measure required-field coverage and find values that break
 the model's rules).
 
-Only the three data models the generator targets are described: Web, Network_Traffic and
-Authentication. "Required" here is the engine's acceptance bar - the fields a TA must
-populate for the model's searches and dashboards to be useful - chosen from the CIM's
-recommended fields; "recommended" fields are reported but not enforced.
+Each data model is a table of fields (rule, required or recommended, the vendor field
+names that commonly carry it): Web, Network_Traffic, Authentication, Change,
+Intrusion_Detection, Network_Resolution (DNS), Malware, Email and Endpoint. "Required" here
+is the engine's acceptance bar - the fields a TA must populate for the model's searches and
+dashboards to be useful - chosen from the CIM's recommended fields; "recommended" fields
+are reported but not enforced.
 """
 
 from __future__ import annotations
@@ -152,6 +154,8 @@ WEB = DataModel(
                 "client",
                 "source_ip",
                 "ip",
+                "clienthost",
+                "clientaddr",
             ),
             description="client address",
         ),
@@ -160,7 +164,14 @@ WEB = DataModel(
             ValueKind.ENUM,
             required=True,
             allowed=_HTTP_METHODS,
-            source_names=("http_method", "method", "request_method", "cs_method", "verb"),
+            source_names=(
+                "http_method",
+                "method",
+                "request_method",
+                "requestmethod",
+                "cs_method",
+                "verb",
+            ),
             synonyms={m: (m.lower(),) for m in _HTTP_METHODS},
         ),
         CimField(
@@ -176,19 +187,30 @@ WEB = DataModel(
                 "sc_status",
                 "response_code",
                 "response_status",
+                "downstreamstatus",
+                "originstatus",
             ),
         ),
         CimField(
             "url",
             ValueKind.URL,
             required=True,
-            source_names=("url", "uri", "request_uri", "request_url", "cs_uri", "uri_path", "path"),
+            source_names=(
+                "url",
+                "uri",
+                "request_uri",
+                "request_url",
+                "cs_uri",
+                "requestpath",
+                "uri_path",
+                "path",
+            ),
         ),
         CimField(
             "uri_path",
             ValueKind.URL,
             required=True,
-            source_names=("uri_path", "path", "cs_uri_stem", "request_path"),
+            source_names=("uri_path", "path", "cs_uri_stem", "request_path", "requestpath"),
         ),
         CimField(
             "bytes",
@@ -204,16 +226,32 @@ WEB = DataModel(
                 "sc_bytes",
                 "size",
                 "response_bytes",
+                "downstreamcontentsize",
             ),
         ),
         CimField(
             "dest",
             ValueKind.ADDRESS,
-            source_names=("dest", "server", "server_name", "host_name", "vhost", "s_ip"),
+            source_names=(
+                "dest",
+                "server",
+                "server_name",
+                "host_name",
+                "vhost",
+                "s_ip",
+                "requesthost",
+            ),
         ),
         CimField(
             "http_user_agent",
-            source_names=("http_user_agent", "useragent", "user_agent", "cs_user_agent", "agent"),
+            source_names=(
+                "http_user_agent",
+                "useragent",
+                "user_agent",
+                "cs_user_agent",
+                "agent",
+                "request_user-agent",
+            ),
         ),
         CimField(
             "http_referrer",
@@ -310,6 +348,7 @@ NETWORK_TRAFFIC = DataModel(
                 "dest_port",
                 "dst_port",
                 "dport",
+                "dpt",
                 "dstport",
                 "destination_port",
                 "destinationport",
@@ -337,7 +376,7 @@ NETWORK_TRAFFIC = DataModel(
             ValueKind.PORT,
             minimum=0,
             maximum=65535,
-            source_names=("src_port", "sport", "srcport", "source_port", "sourceport"),
+            source_names=("src_port", "sport", "spt", "srcport", "source_port", "sourceport"),
         ),
         CimField(
             "bytes",
@@ -490,7 +529,150 @@ AUTHENTICATION = DataModel(
     ),
 )
 
-DATA_MODELS: dict[str, DataModel] = {m.name: m for m in (WEB, NETWORK_TRAFFIC, AUTHENTICATION)}
+
+def _text(name: str, *sources: str, required: bool = False) -> CimField:
+    return CimField(name, required=required, source_names=(name, *sources))
+
+
+def _address(name: str, *sources: str, required: bool = False) -> CimField:
+    return CimField(name, ValueKind.ADDRESS, required=required, source_names=(name, *sources))
+
+
+CHANGE = DataModel(
+    name="Change",
+    tags=("change",),
+    distinctive=("object", "action"),
+    fields=(
+        CimField(
+            "action",
+            ValueKind.ENUM,
+            required=True,
+            allowed=(
+                "acl_modified",
+                "cleared",
+                "created",
+                "deleted",
+                "modified",
+                "read",
+                "stopped",
+            ),
+            source_names=("action", "operation", "change_type", "event_type"),
+            synonyms={
+                "created": ("create", "add", "added", "insert", "new"),
+                "deleted": ("delete", "remove", "removed", "drop"),
+                "modified": ("modify", "update", "updated", "change", "changed", "edit", "set"),
+                "read": ("get", "view", "access", "accessed"),
+            },
+        ),
+        _text("object", "object_name", "resource", "target", "entity", required=True),
+        _text("user", "username", "actor", "changed_by", "principal", required=True),
+        _address("dest", "host", "hostname", "server", required=True),
+        _text("object_category", "object_type", "resource_type", "entity_type"),
+        _text("status", "result", "outcome"),
+    ),
+)
+
+INTRUSION_DETECTION = DataModel(
+    name="Intrusion_Detection",
+    tags=("ids", "attack"),
+    distinctive=("signature", "src", "dest"),
+    fields=(
+        _text("signature", "alert", "rule_name", "msg", "attack_name", required=True),
+        _address("src", "src_ip", "srcip", "source_ip", required=True),
+        _address("dest", "dest_ip", "dst", "dstip", "destination_ip", required=True),
+        _text("severity", "priority", "level"),
+        _text("category", "classification", "class"),
+        _text("action", "disposition"),
+        _text("ids_type"),
+    ),
+)
+
+NETWORK_RESOLUTION = DataModel(
+    name="Network_Resolution",
+    tags=("network", "resolution", "dns"),
+    distinctive=("query", "src"),
+    fields=(
+        _text("query", "qname", "question", "domain", "query_name", required=True),
+        _address("src", "client", "client_ip", "src_ip", required=True),
+        _address("dest", "server", "server_ip", "dest_ip", "resolver"),
+        _text("query_type", "qtype", "record_type", "type", required=True),
+        _text("reply_code", "rcode", "response_code", "status"),
+        _text("answer", "answers", "response"),
+    ),
+)
+
+MALWARE = DataModel(
+    name="Malware",
+    tags=("malware", "attack"),
+    distinctive=("signature", "file_name"),
+    fields=(
+        _text("signature", "virus", "malware", "threat", "threat_name", required=True),
+        _address("dest", "host", "hostname", "computer", "device", required=True),
+        _text("action", "disposition", "result", required=True),
+        _text("file_name", "file", "filename", "file_path", "path"),
+        _text("user", "username"),
+    ),
+)
+
+EMAIL = DataModel(
+    name="Email",
+    tags=("email",),
+    distinctive=("sender", "recipient"),
+    fields=(
+        _text("sender", "from", "mail_from", "envelope_from", required=True),
+        _text("recipient", "to", "rcpt", "rcpt_to", "envelope_to", required=True),
+        _address("src", "client", "client_ip", "relay", "src_ip", required=True),
+        CimField(
+            "action",
+            ValueKind.ENUM,
+            required=True,
+            allowed=("delivered", "blocked", "quarantined", "deleted", "deferred"),
+            source_names=("action", "disposition", "status", "result"),
+            synonyms={
+                "delivered": ("sent", "deliver", "accepted", "relayed", "ok"),
+                "blocked": ("reject", "rejected", "milter-reject", "bounced", "denied", "block"),
+                "quarantined": ("quarantine", "held", "hold"),
+                "deleted": ("delete", "discarded", "discard", "dropped"),
+                "deferred": ("defer", "deferral", "greylisted", "tempfail"),
+            },
+        ),
+        _address("dest", "server", "dest_host"),
+        _text("message_id", "msgid", "queue_id", "internal_message_id"),
+        _text("subject"),
+        _text("protocol", "proto"),
+    ),
+)
+
+ENDPOINT = DataModel(
+    name="Endpoint",
+    tags=("process", "report"),
+    # process and pid alone are in every syslog header: a parent process id marks real
+    # process-activity records.
+    distinctive=("process", "parent_process_id"),
+    fields=(
+        _text("process", "command_line", "cmdline", "command", "cmd", required=True),
+        _text("process_id", "pid", required=True),
+        _address("dest", "host", "hostname", "computer", required=True),
+        _text("user", "username", "uid", "user_name", required=True),
+        _text("process_name", "image", "exe", "comm"),
+        _text("parent_process_id", "ppid"),
+    ),
+)
+
+DATA_MODELS: dict[str, DataModel] = {
+    m.name: m
+    for m in (
+        WEB,
+        NETWORK_TRAFFIC,
+        AUTHENTICATION,
+        CHANGE,
+        INTRUSION_DETECTION,
+        NETWORK_RESOLUTION,
+        MALWARE,
+        EMAIL,
+        ENDPOINT,
+    )
+}
 
 
 def model_by_name(name: str) -> DataModel:

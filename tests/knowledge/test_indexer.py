@@ -65,7 +65,7 @@ async def test_ta_archive_conf_readme_and_md_files(rpc, cast, clean, indexer) ->
     assert "TA-apache/README.md" in files and "TA-apache/default/props.conf" in files
     assert "TA-apache/metadata/default.meta" not in files
     text = "\n".join(c.text for c in chunks)
-    assert "[apache:apache:access]" in text and "TIME_PREFIX" in text
+    assert "[access_combined]" in text and "TIME_PREFIX" in text
     assert "Add-on for Apache" in text
     hits = await rpc.SearchKnowledge(
         pb.SearchKnowledgeRequest(query="installation search heads"), metadata=cast.service.md

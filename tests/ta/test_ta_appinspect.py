@@ -34,7 +34,7 @@ def test_missing_executable_is_an_error_entry(access_ta: BuildResult, tmp_path: 
     (entry,) = [e for e in results["errors"] if e["code"] == "appinspect.not_run"]
     assert "splunk-appinspect did not run" in entry["message"]
     # The rest of the check still ran.
-    assert results["sourcetypes"]["apache:http_server:access"]["events"] == 600
+    assert results["sourcetypes"]["access_combined"]["events"] == 600
 
 
 def test_failing_executable_is_an_error_entry(access_ta: BuildResult, tmp_path: Path) -> None:

@@ -84,12 +84,17 @@ def test_sample_without_timestamps_can_use_index_time() -> None:
     assert props["DATETIME_CONFIG"] == "CURRENT"
     assert "TIME_FORMAT" not in props
     assert any("DATETIME_CONFIG = CURRENT" in w for w in built.generation_metadata["warnings"])
+    assert built.generation_metadata["arrival_time"] == ["acme:app:log"]
     checked = check_ta_bytes(built.package, "sample.log", data)
     stats = checked.results["sourcetypes"]["acme:app:log"]
     assert stats["events"] == 200
     assert stats["timestamp"]["index_time"] == 200
-    assert checked.results["passed"] is True
-    assert any(w["code"] == "dynamic.index_time" for w in checked.results["warnings"])
+    # Arrival time is allowed to build, but such a TA fails the verdict, naming the
+    # source type and showing events.
+    assert checked.results["passed"] is False
+    [failure] = [e for e in checked.results["errors"] if e["code"] == "dynamic.index_time"]
+    assert failure["stanza"] == "acme:app:log" and "0% of 200 events" in failure["message"]
+    assert failure["examples"][0].startswith("user 0 opened")
 
 
 def test_mixed_formats_with_different_timestamps() -> None:
@@ -241,7 +246,7 @@ def zipfile_bytes() -> bytes:
 def test_duplicate_stanza_is_reported_with_file_stanza_and_line(access_ta: BuildResult) -> None:
     files = _good_files(access_ta)
     props_path = "TA-apache-http-server/default/props.conf"
-    files[props_path] += b"\n[apache:http_server:access]\nTRUNCATE = 20000\n"
+    files[props_path] += b"\n[access_combined]\nTRUNCATE = 20000\n"
     result = check_one(
         repack(files), [SAMPLES_DIR / "apache_access_combined.log"], appinspect=False
     )
@@ -250,7 +255,7 @@ def test_duplicate_stanza_is_reported_with_file_stanza_and_line(access_ta: Build
     assert len(errors) == 1
     error = errors[0]
     assert error["file"] == "default/props.conf"
-    assert error["stanza"] == "apache:http_server:access"
+    assert error["stanza"] == "access_combined"
     assert error["line"] > 3
     assert "first at line 3" in error["message"]
 

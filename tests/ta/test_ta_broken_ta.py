@@ -12,8 +12,8 @@ from ta_test_helpers import check_one, repack, unpack
 
 from services.requests.ta_builder import BuildResult
 
-ACCESS = "apache:http_server:access"
-ASA = "cisco:asa:firewall"
+ACCESS = "access_combined"
+ASA = "cisco:asa"
 PROPS = "default/props.conf"
 
 
@@ -89,7 +89,7 @@ BREAKAGES = [
         _sub("default/transforms.conf", r"^REGEX = \^", "REGEX = ^(?P<open"),
         "transforms.invalid",
         "default/transforms.conf",
-        "apache_http_server_access_fields",
+        "access_combined_fields",
         "REGEX",
         "does not compile",
     ),
@@ -99,7 +99,7 @@ BREAKAGES = [
         _drop("default/tags.conf"),
         "eventtypes.no_tags",
         "default/eventtypes.conf",
-        "apache_http_server_access_web",
+        "access_combined_web",
         None,
         "has no enabled tags",
     ),
@@ -109,7 +109,7 @@ BREAKAGES = [
         _sub("default/tags.conf", r"^communicate = enabled$", "communicate = disabled"),
         "tags.data_model",
         "default/tags.conf",
-        "eventtype=cisco_asa_firewall_network_traffic",
+        "eventtype=cisco_asa_network_traffic",
         "communicate",
         "Network_Traffic",
     ),
@@ -131,7 +131,7 @@ BREAKAGES = [
         PROPS,
         ACCESS,
         "TIME_FORMAT",
-        "timestamps parsed on 0 of 600",
+        "timestamps read from the event on 0 of 600",
     ),
     Breakage(
         "wrong TIME_PREFIX",
@@ -289,7 +289,7 @@ BREAKAGES = [
         _sub("default/eventtypes.conf", r"^search = .*$", "search = sourcetype=x | stats count"),
         "eventtypes.search",
         "default/eventtypes.conf",
-        "apache_http_server_access_web",
+        "access_combined_web",
         "search",
         "pipe",
     ),

@@ -50,12 +50,12 @@ def test_package_layout_and_app_conf(access_ta: BuildResult) -> None:
     meta = _conf(files, "TA-apache-http-server/metadata/default.meta")
     assert meta[""]["export"] == "system"
     readme = files["TA-apache-http-server/README.md"].decode()
-    assert "apache:http_server:access" in readme and "Web" in readme
+    assert "access_combined" in readme and "Web" in readme
 
 
 def test_access_log_props_transforms_eventtypes_tags(access_ta: BuildResult) -> None:
     files = unpack(access_ta.package)
-    props = _conf(files, "TA-apache-http-server/default/props.conf")["apache:http_server:access"]
+    props = _conf(files, "TA-apache-http-server/default/props.conf")["access_combined"]
     assert props["SHOULD_LINEMERGE"] == "false"
     assert props["LINE_BREAKER"] == "([\\r\\n]+)"
     assert props["TIME_PREFIX"] == "\\["
@@ -63,27 +63,25 @@ def test_access_log_props_transforms_eventtypes_tags(access_ta: BuildResult) -> 
     assert int(props["MAX_TIMESTAMP_LOOKAHEAD"]) >= 26
     assert "TZ" not in props  # the offset is in the data
     assert props["KV_MODE"] == "none"
-    assert props["REPORT-access_fields"] == "apache_http_server_access_fields"
+    assert props["REPORT-access_fields"] == "access_combined_fields"
     assert "clientip AS src" in props["FIELDALIAS-cim_web"]
     assert "referer AS http_referrer" in props["FIELDALIAS-cim_web_headers"]
     transforms = _conf(files, "TA-apache-http-server/default/transforms.conf")
-    assert "(?P<clientip>" in transforms["apache_http_server_access_fields"]["REGEX"]
+    assert "(?P<clientip>" in transforms["access_combined_fields"]["REGEX"]
     eventtypes = _conf(files, "TA-apache-http-server/default/eventtypes.conf")
-    assert eventtypes["apache_http_server_access_web"]["search"] == (
-        'sourcetype="apache:http_server:access"'
-    )
+    assert eventtypes["access_combined_web"]["search"] == ('sourcetype="access_combined"')
     tags = _conf(files, "TA-apache-http-server/default/tags.conf")
-    assert tags == {"eventtype=apache_http_server_access_web": {"web": "enabled"}}
+    assert tags == {"eventtype=access_combined_web": {"web": "enabled"}}
     inputs = _conf(files, "TA-apache-http-server/default/inputs.conf")
     (stanza,) = inputs
     assert stanza.startswith("monitor:///var/log/apache/")
-    assert inputs[stanza] == {"disabled": "true", "sourcetype": "apache:http_server:access"}
+    assert inputs[stanza] == {"disabled": "true", "sourcetype": "access_combined"}
 
 
 def test_config_summary_and_metadata(access_ta: BuildResult) -> None:
     summary = access_ta.config_summary
     assert summary["app_id"] == "TA-apache-http-server"
-    per = summary["sourcetypes"]["apache:http_server:access"]
+    per = summary["sourcetypes"]["access_combined"]
     assert set(per) == {
         "inputs.conf",
         "props.conf",
@@ -91,10 +89,10 @@ def test_config_summary_and_metadata(access_ta: BuildResult) -> None:
         "eventtypes.conf",
         "tags.conf",
     }
-    assert per["props.conf"]["apache:http_server:access"]["TIME_FORMAT"] == "%d/%b/%Y:%H:%M:%S %z"
+    assert per["props.conf"]["access_combined"]["TIME_FORMAT"] == "%d/%b/%Y:%H:%M:%S %z"
     metadata = access_ta.generation_metadata
     assert metadata["generator"] == {"name": "tagen-ta-builder", "version": "1.0.0"}
-    details = metadata["sourcetypes"]["apache:http_server:access"]
+    details = metadata["sourcetypes"]["access_combined"]
     assert details["format"] == "apache_access"
     assert details["timestamp"]["coverage"] == 1.0
     assert details["data_model"]["name"] == "Web"
@@ -111,8 +109,8 @@ def test_syslog_formats_get_no_inputs_conf(sample_specs: dict[str, SampleSpec]) 
     )
     files = unpack(built.package)
     assert not any(name.endswith("inputs.conf") for name in files)
-    props = built.config_summary["sourcetypes"]["linux:secure:syslog"]["props.conf"]
-    assert props["linux:secure:syslog"]["TZ"] == "UTC"
+    props = built.config_summary["sourcetypes"]["linux_secure"]["props.conf"]
+    assert props["linux_secure"]["TZ"] == "UTC"
     assert any("no year" in warning for warning in built.generation_metadata["warnings"])
 
 
@@ -126,10 +124,10 @@ def test_several_formats_become_several_sourcetypes_checked_together() -> None:
         [Sample.from_path(p) for p in paths], BuildOptions(source_system="Apache HTTP Server")
     )
     assert sorted(built.config_summary["sourcetypes"]) == [
-        "apache:http_server:access",
-        "apache:http_server:error",
+        "access_combined",
+        "apache_error",
     ]
-    access = built.generation_metadata["sourcetypes"]["apache:http_server:access"]
+    access = built.generation_metadata["sourcetypes"]["access_combined"]
     assert [s["name"] for s in access["samples"]] == [
         "apache_access_combined.log",
         "apache_access_common.log",
@@ -137,9 +135,9 @@ def test_several_formats_become_several_sourcetypes_checked_together() -> None:
     checked = check_one(built.package, paths, appinspect=False)
     assert checked.results["errors"] == []
     samples = checked.results["samples"]
-    assert samples["apache_error.log"]["sourcetype"] == "apache:http_server:error"
-    assert samples["apache_access_common.log"]["sourcetype"] == "apache:http_server:access"
-    assert checked.results["sourcetypes"]["apache:http_server:access"]["events"] == 1000
+    assert samples["apache_error.log"]["sourcetype"] == "apache_error"
+    assert samples["apache_access_common.log"]["sourcetype"] == "access_combined"
+    assert checked.results["sourcetypes"]["access_combined"]["events"] == 1000
 
 
 def test_timezone_option_and_version(sample_specs: dict[str, SampleSpec]) -> None:
@@ -161,20 +159,37 @@ def test_timezone_option_and_version(sample_specs: dict[str, SampleSpec]) -> Non
 
 
 @pytest.mark.parametrize(
-    ("name", "vendor", "product", "app_id"),
+    ("name", "vendor", "product", "app_id", "sourcetype"),
     [
-        ("Cisco ASA", "cisco", "asa", "TA-cisco-asa"),
-        ("Apache HTTP Server", "apache", "http_server", "TA-apache-http-server"),
-        ("nginx", "nginx", "nginx", "TA-nginx"),
-        ("Acme Corp: Billing API", "acme_corp", "billing_api", "TA-acme-corp-billing-api"),
-        ("Zürich Ölwerke", "zurich", "olwerke", "TA-zurich-olwerke"),
-        ("3Com Switch", "v3com", "switch", "TA-v3com-switch"),
+        ("Cisco ASA", "cisco", "asa", "TA-cisco-asa", "cisco:asa:access"),
+        (
+            "Apache HTTP Server",
+            "apache",
+            "http_server",
+            "TA-apache-http-server",
+            "apache:http_server:access",
+        ),
+        ("nginx", "nginx", "nginx", "TA-nginx", "nginx:access"),
+        ("OpenSSH", "openssh", "openssh", "TA-openssh", "openssh:access"),
+        ("Squid: access", "squid", "access", "TA-squid-access", "squid:access"),
+        (
+            "Acme Corp: Billing API",
+            "acme_corp",
+            "billing_api",
+            "TA-acme-corp-billing-api",
+            "acme_corp:billing_api:access",
+        ),
+        ("Zürich Ölwerke", "zurich", "olwerke", "TA-zurich-olwerke", "zurich:olwerke:access"),
+        ("3Com Switch", "v3com", "switch", "TA-v3com-switch", "v3com:switch:access"),
     ],
 )
-def test_source_system_names(name: str, vendor: str, product: str, app_id: str) -> None:
+def test_source_system_names(
+    name: str, vendor: str, product: str, app_id: str, sourcetype: str
+) -> None:
     system = parse_source_system(name)
     assert (system.vendor, system.product, system.app_id) == (vendor, product, app_id)
-    assert system.sourcetype("access") == f"{vendor}:{product}:access"
+    # vendor:product:kind, never repeating a part
+    assert system.sourcetype("access") == sourcetype
 
 
 @pytest.mark.parametrize("name", ["", "   ", "???", "x" * 101])

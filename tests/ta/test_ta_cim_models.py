@@ -55,7 +55,8 @@ def test_models_are_chosen_by_their_complete_tag_sets() -> None:
     assert [m.name for m in models_for_tags({"network", "communicate", "x"})] == ["Network_Traffic"]
     assert models_for_tags({"network"}) == []
     assert [(m.name, missing) for m, missing in incomplete_models({"network"})] == [
-        ("Network_Traffic", ("communicate",))
+        ("Network_Traffic", ("communicate",)),
+        ("Network_Resolution", ("resolution", "dns")),
     ]
     assert model_by_name("Web").tags == ("web",)
     with pytest.raises(KeyError):

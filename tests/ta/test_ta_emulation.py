@@ -201,8 +201,13 @@ def test_pcre_named_groups_and_unsupported_features() -> None:
     pattern = compile_splunk_regex(r"(?<user>\w+)@(?'host'[\w.]+)\h(?<=\s)x(?i)Y")
     match = pattern.search("bob@example.org xy")
     assert match is not None and match.group("user") == "bob" and match.group("host")
+    # \K, branch reset and mid-pattern flags run as PCRE runs them (the regex module, V1)
+    kept = compile_splunk_regex(r"user=\K\w+").search("login user=alice ok")
+    assert kept is not None and kept.group(0) == "alice"
+    reset = compile_splunk_regex(r"(?|src=(\S+)|from (\S+))")
+    assert [m.group(1) for m in reset.finditer("src=a from b")] == ["a", "b"]
     with pytest.raises(UnsupportedRegexError):
-        compile_splunk_regex(r"foo\Kbar")
+        compile_splunk_regex(r"\((?:[^()]|(?R))*\)")
     with pytest.raises(RegexError):
         compile_splunk_regex(r"(unclosed")
 

@@ -61,7 +61,7 @@ def test_generation_memory_is_bounded_for_a_40_mb_sample() -> None:
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    details = built.generation_metadata["sourcetypes"]["apache:http_server:access"]
+    details = built.generation_metadata["sourcetypes"]["access_combined"]
     sample = details["samples"][0]
     assert sample["bytes"] == size  # the whole stream was read ...
     assert sample["analysed_bytes"] <= 2 * MB  # ... but only a bounded window analysed
@@ -105,11 +105,11 @@ def test_the_checker_keeps_only_capped_examples() -> None:
         [LogSample("big_access.log", _opener(2 * MB))],
         CheckOptions(run_appinspect=False, debug_events=20),
     )
-    stats = result.results["sourcetypes"]["apache:http_server:access"]
+    stats = result.results["sourcetypes"]["access_combined"]
     assert stats["events"] > 10_000
     assert stats["timestamp_coverage"] == 1.0
     bundle = zipfile.ZipFile(io.BytesIO(result.debug_bundle))
-    events = bundle.read("sourcetypes/apache_http_server_access/events.jsonl").splitlines()
+    events = bundle.read("sourcetypes/access_combined/events.jsonl").splitlines()
     assert len(events) == 20
     assert len(result.debug_bundle) < 200_000
     for values in (stats["cim"]["Web"]["invalid_values"] or {}).values():

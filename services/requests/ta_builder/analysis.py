@@ -9,6 +9,7 @@ from .breaking import EventBreaking, detect_breaking, line_timestamps, split_eve
 from .errors import EmptySampleError, MixedFormatError, NoTimestampError
 from .formats import (
     APACHE_ACCESS_RE,
+    AUTH_RES,
     CISCO_ASA_RE,
     LOG_LEVEL_RE,
     SYSLOG_RFC3164_RE,
@@ -17,6 +18,7 @@ from .formats import (
     FieldStats,
     LogFormat,
     classify_event,
+    colon_pairs,
     csv_pairs,
     detect_csv_header,
     event_fields,
@@ -25,13 +27,13 @@ from .formats import (
 )
 from .samples import Sample, WindowLimits, decode_window, read_window
 from .time_prefix import TimestampPlacement, place_generic, place_keyed
+from .vendor_messages import matching_vendors
 
 MAX_HEAD_LINES = 2000
 MAX_HEAD_EVENTS = 3000
 MAX_BLOCK_EVENTS = 250
 FORMAT_DOMINANCE = 0.9
 MIN_TIMESTAMP_COVERAGE = 0.5
-SSHD_AUTH_MARKERS = ("Accepted ", "Failed ", "Invalid user ")
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,10 @@ class SampleAnalysis:
     syslog_rfc5424: bool = False
     body_kv: bool = False
     log_levels: bool = False
-    sshd_auth_events: int = 0
+    auth_events: int = 0
     asa_message_ids: Counter[str] = field(default_factory=Counter)
+    vendors: list[str] = field(default_factory=list)  # keys of VENDOR_MESSAGES found
+    colon_kv: bool = False  # "Key: value" pairs in most events
 
     @property
     def confidence(self) -> float:
@@ -217,11 +221,10 @@ def _describe_traits(analysis: SampleAnalysis, pairs: list[list[tuple[str, str]]
         analysis.syslog_rfc5424 = (
             sum(1 for e in events if SYSLOG_RFC5424_RE.match(e)) / len(events) >= 0.5
         )
-        analysis.sshd_auth_events = sum(
-            1
-            for event, body in zip(events, bodies, strict=True)
-            if " sshd[" in event[:120] and body.startswith(SSHD_AUTH_MARKERS)
+        analysis.auth_events = sum(
+            1 for event in events if any(regex.search(event[:600]) for regex in AUTH_RES)
         )
+    analysis.vendors = matching_vendors(events)
     kv_events = 0
     for body in bodies:
         body_pairs = kv_pairs(body)
@@ -231,5 +234,8 @@ def _describe_traits(analysis: SampleAnalysis, pairs: list[list[tuple[str, str]]
     analysis.body_kv = kv_events / len(events) >= 0.5
     if not analysis.body_kv:
         analysis.fields = FieldStats()
+    if fmt is LogFormat.TEXT:
+        colon = [colon_pairs(event) for event in events]
+        analysis.colon_kv = sum(1 for pairs in colon if len(pairs) >= 2) / len(events) >= 0.5
     levels = sum(1 for body in bodies if LOG_LEVEL_RE.search(body[:200]))
     analysis.log_levels = fmt is LogFormat.TEXT and levels / len(events) >= 0.5

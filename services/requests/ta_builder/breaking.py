@@ -12,6 +12,8 @@ from .regex_text import regex_literal, shape_of
 from .timestamps import LAYOUT_BY_NAME, TimestampHit, dominant_layout, find_timestamps
 
 SINGLE_LINE_BREAKER = "([\\r\\n]+)"
+START_WINDOW = 64  # a timestamp this close to the start of a line begins an event
+MIXED_LAYOUT_SHARE = 0.95
 _SINGLE_LINE_FORMATS = (
     LogFormat.JSON,
     LogFormat.APACHE_ACCESS,
@@ -90,17 +92,21 @@ def _pretty_json_breaking(lines: Sequence[str]) -> EventBreaking | None:
 @dataclass(frozen=True)
 class LineTimestamps:
     layout: str | None
-    hits: tuple[TimestampHit | None, ...]
+    hits: tuple[TimestampHit | None, ...]  # the dominant layout's hit on each line
+    # Lines with a timestamp of any layout near their start: such a line starts an event
+    # even when its layout is not the dominant one (a file mixing two daemons' formats).
+    dated: int = 0
 
 
 def line_timestamps(lines: Sequence[str]) -> LineTimestamps:
     all_hits = [find_timestamps(line) for line in lines]
+    dated = sum(1 for hits in all_hits if any(hit.start <= START_WINDOW for hit in hits))
     dominant = dominant_layout(all_hits)
     if dominant is None:
-        return LineTimestamps(None, tuple(None for _ in lines))
+        return LineTimestamps(None, tuple(None for _ in lines), dated)
     layout, _ = dominant
     chosen = tuple(next((h for h in hits if h.layout == layout), None) for hits in all_hits)
-    return LineTimestamps(layout, chosen)
+    return LineTimestamps(layout, chosen, dated)
 
 
 def detect_breaking(
@@ -121,9 +127,13 @@ def detect_breaking(
         return pretty
     if stamps.layout is None:
         return SINGLE_LINE
-    near_start = [hit is not None and hit.start <= 64 for hit in stamps.hits]
+    near_start = [hit is not None and hit.start <= START_WINDOW for hit in stamps.hits]
     with_time = sum(near_start)
-    if with_time == 0 or with_time / len(lines) >= 0.99:
+    if with_time == 0 or max(with_time, stamps.dated) / len(lines) >= 0.99:
+        return SINGLE_LINE
+    if stamps.dated > with_time and stamps.dated / len(lines) >= MIXED_LAYOUT_SHARE:
+        # Nearly every line opens with a timestamp, in more than one layout: one event per
+        # line (the few undated lines are events without a time, not continuations).
         return SINGLE_LINE
     line_formats = Counter(classify_event(line) for line in lines)
     single_line_formats = sum(line_formats[f] for f in _SINGLE_LINE_FORMATS)

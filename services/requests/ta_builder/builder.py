@@ -15,10 +15,11 @@ from .cim_mapping import plan_cim
 from .conf_render import SourcetypeDraft, config_summary, render_files
 from .errors import InvalidVersionError, NoSamplesError
 from .extractions import plan_extractions
-from .formats import FORMAT_KIND, FieldStats
+from .formats import FORMAT_KIND, FieldStats, LogFormat
 from .package import build_tgz
 from .samples import Sample, WindowLimits
-from .sourcetype import SourceSystem, parse_source_system, slug
+from .sourcetype import WELL_KNOWN_SOURCETYPES, SourceSystem, parse_source_system, slug
+from .vendor_messages import vendor
 
 GENERATOR_NAME = "tagen-ta-builder"
 GENERATOR_VERSION = "1.0.0"
@@ -77,8 +78,10 @@ def _merge(analyses: Sequence[SampleAnalysis]) -> SampleAnalysis:
         combined_log=any(a.combined_log for a in analyses),
         body_kv=any(a.body_kv for a in analyses),
         log_levels=any(a.log_levels for a in analyses),
-        sshd_auth_events=sum(a.sshd_auth_events for a in analyses),
+        colon_kv=any(a.colon_kv for a in analyses),
+        auth_events=sum(a.auth_events for a in analyses),
         asa_message_ids=asa,
+        vendors=sorted({key for a in analyses for key in a.vendors}),
     )
 
 
@@ -90,7 +93,29 @@ def _group(analyses: Sequence[SampleAnalysis]) -> list[list[SampleAnalysis]]:
 
 
 def _preferred_name(names: Sequence[str], kind: str) -> str | None:
+    """The first of `names` (source types of a reference TA) whose parts include `kind`."""
     return next((n for n in names if kind in re.split(r"[:_.\-]", n.lower())), None)
+
+
+def _recognised_as(analysis: SampleAnalysis) -> str | None:
+    """What well-known data the events are, if any (a key of WELL_KNOWN_SOURCETYPES)."""
+    match analysis.format:
+        case LogFormat.APACHE_ACCESS:
+            return "ncsa_combined" if analysis.combined_log else "ncsa_common"
+        case LogFormat.APACHE_ERROR:
+            return "apache_error"
+        case LogFormat.CISCO_ASA:
+            return "cisco_asa"
+        case LogFormat.SYSLOG if analysis.auth_events:
+            return "syslog_auth"
+    return None
+
+
+def _well_known_name(analysis: SampleAnalysis) -> str | None:
+    """Splunk's name for the recognised data (format or product messages), if it has one."""
+    known = WELL_KNOWN_SOURCETYPES.get(_recognised_as(analysis) or "")
+    products = (vendor(key).sourcetype for key in analysis.vendors)
+    return known or next((name for name in products if name), None)
 
 
 def _drafts(
@@ -101,11 +126,16 @@ def _drafts(
     for group in groups:
         kind = FORMAT_KIND[group[0].format]
         kinds[kind] += 1
+        merged = _merge(group)
+        # The well-known name only once: a second group of the same kind is named by
+        # vendor:product:kindN.
+        name = _well_known_name(merged) if kinds[kind] == 1 else None
         if kinds[kind] > 1:
             kind = f"{kind}{kinds[kind]}"
-        name = _preferred_name(options.preferred_sourcetypes, kind) or system.sourcetype(kind)
+        # A reference TA's name wins, then Splunk's well-known name, then vendor:product:kind.
+        preferred = _preferred_name(options.preferred_sourcetypes, kind)
+        name = preferred or name or system.sourcetype(kind)
         name_slug = slug(name)
-        merged = _merge(group)
         extraction = plan_extractions(merged, name_slug)
         cim_plan = None
         notes: list[str] = []
@@ -203,6 +233,9 @@ def build_ta(samples: Sequence[Sample], options: BuildOptions) -> BuildResult:
         "cim_required": options.cim,
         "confidence": min(a.confidence for a in analyses),
         "sourcetypes": {d.name: _sourcetype_metadata(d) for d in drafts},
+        # Source types whose events get their arrival time (no timestamp was found): such a
+        # TA is flagged here and fails the checker's verdict.
+        "arrival_time": [d.name for d in drafts if d.primary.timestamp is None],
         "warnings": warnings,
     }
     return BuildResult(

@@ -17,12 +17,13 @@ from services.kernel.splunk_cim import (
 )
 
 from .analysis import SampleAnalysis
-from .extractions import ASA_CONNECTION_MESSAGE_IDS, ExtractionPlan
+from .extractions import ASA_BLOCKED_MESSAGE_IDS, ASA_CONNECTION_MESSAGE_IDS, ExtractionPlan
 from .formats import FieldStats, LogFormat
 from .regex_text import regex_literal
 
-MIN_SOURCE_COVERAGE = 0.5
+MIN_SOURCE_COVERAGE = 0.2
 MIN_VALID_SHARE = 0.9
+MIN_WORD_SHARE = 0.95
 _SIMPLE_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -102,12 +103,13 @@ def _cisco_asa(slug: str, sourcetype: str) -> CimPlan:
     plan = CimPlan(NETWORK_TRAFFIC)
     built = 'message_id=="302013" OR message_id=="302015"'
     teardown = 'message_id=="302014" OR message_id=="302016"'
-    denied = 'message_id=="106023" OR message_id=="106015"'
+    denied = " OR ".join(f'message_id=="{m}"' for m in ASA_BLOCKED_MESSAGE_IDS)
     plan.evals = [
         (
             "action",
             f'case({built}, "allowed", {teardown}, "teardown", {denied}, "blocked", '
-            'message_id=="106100" AND acl_action=="permitted", "allowed", '
+            'message_id=="106100" AND (acl_action=="permitted" OR acl_action=="est-allowed"), '
+            '"allowed", '
             'message_id=="106100", "blocked")',
         ),
         ("src", 'coalesce(src_ip, if(direction=="inbound", for_ip, to_ip))'),
@@ -128,16 +130,17 @@ def _cisco_asa(slug: str, sourcetype: str) -> CimPlan:
     return plan
 
 
-def _sshd(slug: str, sourcetype: str) -> CimPlan:
+def _syslog_auth(slug: str, sourcetype: str) -> CimPlan:
     plan = CimPlan(AUTHENTICATION)
     plan.aliases.append(("cim_auth", "src_ip AS src syslog_host AS dest process AS app"))
     plan.evals.append(
         (
             "action",
-            'case(auth_outcome=="Accepted", "success", '
-            'auth_outcome=="Failed" OR auth_outcome=="Invalid", "failure")',
+            'case(auth_outcome=="Accepted", "success", isnotnull(auth_outcome), "failure")',
         )
     )
+    # PAM names the user in user= when known, else only the remote user it was given.
+    plan.evals.append(("user", 'coalesce(user, if(ruser=="", null(), ruser))'))
     plan.mapping = {
         "action": "auth_outcome",
         "user": "user",
@@ -215,19 +218,54 @@ def _generic_choices(stats: FieldStats, model: DataModel) -> dict[str, _FieldCho
     return choices
 
 
+def _word_pattern(words: Sequence[str]) -> str:
+    return "(?i)\\b(" + "|".join(regex_literal(w) for w in sorted(set(words))) + ")\\b"
+
+
+def _value_words(cim_field: CimField) -> list[tuple[str, str]]:
+    """(allowed value, regex of the words meaning it) for an enumerated field."""
+    return [
+        (allowed, _word_pattern([allowed, *cim_field.synonyms.get(allowed, ())]))
+        for allowed in cim_field.allowed
+    ]
+
+
+def _from_words(cim_field: CimField, events: Sequence[str]) -> str | None:
+    """An EVAL reading an enumerated field from the words of the event (``[UFW BLOCK]``,
+    ``IPTABLES-DROP``) when no field carries it but nearly every event names a value."""
+    if cim_field.kind is not ValueKind.ENUM or not events:
+        return None
+    compiled = [(allowed, re.compile(pattern)) for allowed, pattern in _value_words(cim_field)]
+    named = sum(1 for event in events if any(regex.search(event) for _, regex in compiled))
+    if named / len(events) < MIN_WORD_SHARE:
+        return None
+    branches = [
+        f"match(_raw, {eval_string(pattern)}), {eval_string(allowed)}"
+        for allowed, pattern in _value_words(cim_field)
+    ]
+    return "case(" + ", ".join(branches) + ")"
+
+
 def _generic(
-    stats: FieldStats, slug: str, sourcetype: str, product: str
+    stats: FieldStats, events: Sequence[str], slug: str, sourcetype: str, product: str
 ) -> tuple[CimPlan | None, list[str]]:
     notes: list[str] = []
     best: tuple[int, DataModel, dict[str, _FieldChoice]] | None = None
+    worded: dict[str, dict[str, str]] = {}
     for model in DATA_MODELS.values():
         choices = _generic_choices(stats, model)
         if not all(name in choices for name in model.distinctive):
             continue
+        words = worded.setdefault(model.name, {})
+        for cim_field in model.required:
+            if cim_field.name not in choices:
+                expression = _from_words(cim_field, events)
+                if expression is not None:
+                    words[cim_field.name] = expression
         missing = [
             f.name
             for f in model.required
-            if f.name not in choices and f.name not in model.constant_fields
+            if f.name not in choices and f.name not in model.constant_fields and f.name not in words
         ]
         if missing:
             notes.append(
@@ -244,6 +282,10 @@ def _generic(
     alias_pairs: list[str] = []
     for cim_field in model.fields:
         choice = choices.get(cim_field.name)
+        if choice is None and cim_field.name in worded.get(model.name, {}):
+            plan.evals.append((cim_field.name, worded[model.name][cim_field.name]))
+            plan.mapping[cim_field.name] = "words of the event"
+            continue
         if choice is None:
             if cim_field.required and cim_field.name in model.constant_fields:
                 plan.evals.append((cim_field.name, eval_string(product)))
@@ -270,10 +312,12 @@ def _generic(
             plan.mapping[cim_field.name] = source
     if alias_pairs:
         plan.aliases.append((f"cim_{model.name.lower()}", " ".join(alias_pairs)))
-    restriction = ""
-    action = choices.get("action")
-    if action is not None and stats.coverage(action.source) < 0.99:
-        restriction = "action=*"
+    # The model applies to the events that carry its distinctive fields.
+    restriction = " ".join(
+        f"{_alias_name(choices[name].source)}=*"
+        for name in model.distinctive
+        if stats.coverage(choices[name].source) < 0.99
+    )
     plan.eventtype = _eventtype(slug, sourcetype, model, restriction)
     return plan, notes
 
@@ -306,12 +350,12 @@ def plan_cim(
         plan = _cisco_asa(slug, sourcetype) if connection_events else None
         if plan is None:
             notes.append(f"{sourcetype}: no connection events (302013-302016, 1060xx) found")
-    elif fmt is LogFormat.SYSLOG and analysis.sshd_auth_events:
-        plan = _sshd(slug, sourcetype)
+    elif fmt is LogFormat.SYSLOG and analysis.auth_events:
+        plan = _syslog_auth(slug, sourcetype)
     elif fmt is LogFormat.APACHE_ERROR:
         plan = None
     elif extraction.fields.counts:
-        plan, notes = _generic(extraction.fields, slug, sourcetype, product)
+        plan, notes = _generic(extraction.fields, analysis.events, slug, sourcetype, product)
     else:
         plan = None
     if plan is not None:

@@ -60,11 +60,11 @@ def props_settings(draft: SourcetypeDraft) -> list[tuple[str, str]]:
     if stamp is None:
         settings.append(("DATETIME_CONFIG", "CURRENT"))
     else:
-        settings += [
-            ("TIME_PREFIX", stamp.prefix),
-            ("TIME_FORMAT", stamp.settings.time_format),
-            ("MAX_TIMESTAMP_LOOKAHEAD", str(stamp.lookahead)),
-        ]
+        if stamp.prefix:
+            settings.append(("TIME_PREFIX", stamp.prefix))
+        if stamp.settings.time_format is not None:
+            settings.append(("TIME_FORMAT", stamp.settings.time_format))
+        settings.append(("MAX_TIMESTAMP_LOOKAHEAD", str(stamp.lookahead)))
         if stamp.settings.timezone:
             settings.append(("TZ", stamp.settings.timezone))
     plan = draft.extraction
@@ -225,7 +225,8 @@ def readme(
             lines.append("- Timestamp: none in the data; events get their index time")
         else:
             lines.append(
-                f"- Timestamp: `{stamp.settings.time_format}`, {stamp.description}"
+                f"- Timestamp: `{stamp.settings.time_format or 'automatic (datetime.xml)'}`, "
+                f"{stamp.description}"
                 + (f", time zone {stamp.settings.timezone}" if stamp.settings.timezone else "")
             )
         lines.append(f"- Search-time extraction: KV_MODE = {draft.extraction.kv_mode}")

@@ -12,8 +12,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .analysis import SampleAnalysis
-from .formats import FieldStats, LogFormat, kv_pairs
+from .formats import (
+    AUTH_PATTERNS,
+    COLON_PAIR_REGEX,
+    FieldStats,
+    LogFormat,
+    colon_pairs,
+    kv_pairs,
+)
 from .regex_text import regex_literal
+from .vendor_messages import vendor
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,7 @@ class ExtractionPlan:
     search_time: list[tuple[str, str]] = field(default_factory=list)  # EXTRACT-/REPORT-
     transforms: list[TransformSpec] = field(default_factory=list)
     regex_extractions: list[RegexExtraction] = field(default_factory=list)
+    colon_pairs: bool = False  # a $1::$2 transform extracts "Key: value" pairs
     fields: FieldStats = field(default_factory=FieldStats)
 
 
@@ -53,20 +62,13 @@ APACHE_ERROR_FIELDS = (
     r"(?: (?P<error_code>AH\d+):)? ?(?P<message>.*)"
 )
 SYSLOG_RFC3164_FIELDS = (
-    r"^(?:<(?P<pri>\d{1,3})>)?(?:[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}T\S+) "
-    r"(?P<syslog_host>[\w.:-]+) (?P<process>[\w./@-]+)(?:\[(?P<pid>\d+)\])?: (?P<message>.*)"
+    r"^(?:<(?P<pri>\d{1,3})>)?(?:[A-Z][a-z]{2} [ \d]?\d \d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}T\S+) "
+    r"(?P<syslog_host>[\w.:-]+) (?P<process>[\w./@-]+(?:\([\w.:/@-]+\))?)(?:\[(?P<pid>\d+)\])?:? "
+    r"(?P<message>.*)"
 )
 SYSLOG_RFC5424_FIELDS = (
     r"^<(?P<pri>\d{1,3})>\d{1,2} \S+ (?P<syslog_host>\S+) (?P<app_name>\S+) (?P<procid>\S+) "
     r"(?P<msgid>\S+) (?P<structured_data>-|\[.*?\])(?: (?P<message>.*))?"
-)
-SSHD_AUTH_RESULT = (
-    r"sshd\[\d+\]: (?P<auth_outcome>Accepted|Failed) (?P<auth_method>\S+) for "
-    r"(?:invalid user )?(?P<user>\S+) from (?P<src_ip>\S+) port (?P<src_port>\d+)"
-)
-SSHD_INVALID_USER = (
-    r"sshd\[\d+\]: (?P<auth_outcome>Invalid) user (?P<user>\S*) from (?P<src_ip>\S+)"
-    r"(?: port (?P<src_port>\d+))?"
 )
 ASA_HEADER = (
     r"(?:(?P<dvc>[A-Za-z][\w.-]*)\s*:?\s*)?%ASA-(?P<severity>\d)-(?P<message_id>\d{6}):\s*"
@@ -77,7 +79,8 @@ ASA_BUILT = (
     r"%ASA-\d-30201[35]: Built (?P<direction>inbound|outbound) (?P<protocol>TCP|UDP) connection "
     r"(?P<session_id>\d+) for "
     + _ASA_ENDPOINT.format(side="for")
-    + r" \([^)]*\) to "
+    # the mapped address, then an optional identity tag: "(10.0.0.1/443)(LOCAL\\alice)"
+    + r"(?: \([^)]*\))?(?:\((?P<identity>[^)]*)\))? to "
     + _ASA_ENDPOINT.format(side="to")
 )
 ASA_TEARDOWN = (
@@ -95,7 +98,7 @@ ASA_DENY_ACL = (
     + r' by access-group "(?P<acl>[^"]+)"'
 )
 ASA_ACL_HIT = (
-    r"%ASA-\d-106100: access-list (?P<acl>\S+) (?P<acl_action>permitted|denied) "
+    r"%ASA-\d-106100: access-list (?P<acl>\S+) (?P<acl_action>permitted|denied|est-allowed) "
     r"(?P<protocol>\w+) (?P<src_interface>[^/\s]+)/(?P<src_ip>[^(\s]+)\((?P<src_port>\d+)\) -> "
     r"(?P<dest_interface>[^/\s]+)/(?P<dest_ip>[^(\s]+)\((?P<dest_port>\d+)\)"
 )
@@ -104,7 +107,36 @@ ASA_DENY_NO_CONNECTION = (
     r"(?P<src_port>\d+) to (?P<dest_ip>[^/\s]+)/(?P<dest_port>\d+) flags (?P<tcp_flags>.+?) "
     r"on interface (?P<src_interface>\S+)"
 )
-ASA_CONNECTION_MESSAGE_IDS = ("106015", "106023", "106100", "302013", "302014", "302015", "302016")
+ASA_DENY_INBOUND = (
+    r"%ASA-\d-10600[67]: Deny inbound (?P<protocol>\w+) from (?P<src_ip>[^/\s]+)/"
+    r"(?P<src_port>\d+) to (?P<dest_ip>[^/\s]+)/(?P<dest_port>\d+)"
+    r"(?: due to (?P<reason>.+?))?(?: on interface (?P<src_interface>\S+))?$"
+)
+ASA_INBOUND_DENIED = (
+    r"%ASA-\d-106001: Inbound (?P<protocol>\w+) connection denied from (?P<src_ip>[^/\s]+)/"
+    r"(?P<src_port>\d+) to (?P<dest_ip>[^/\s]+)/(?P<dest_port>\d+) flags (?P<tcp_flags>.+?) "
+    r"on interface (?P<src_interface>\S+)"
+)
+# Connection events: built/teardown (302013-302016) and denials (106001/6/7/15/23, 106100).
+ASA_CONNECTION_MESSAGE_IDS = (
+    "106001",
+    "106006",
+    "106007",
+    "106015",
+    "106023",
+    "106100",
+    "302013",
+    "302014",
+    "302015",
+    "302016",
+)
+ASA_BLOCKED_MESSAGE_IDS = ("106001", "106006", "106007", "106015", "106023")
+# The thread and logger that logging frameworks write after the level:
+# "INFO  [main] com.acme.Orders - ...", "WARN [pool-1-thread-3] o.a.k.Producer: ...".
+LOG_ORIGIN_EXTRACT = (
+    r"^[^\n]{0,120}?\b(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|SEVERE|FATAL|CRITICAL)\b"
+    r"\s+\[(?P<thread>[^\]\n]{1,80})\]\s+(?P<logger>[A-Za-z_$][\w$]*(?:\.[\w$]+)+)"
+)
 LOG_LEVEL_EXTRACT = (
     r"^[^\n]{0,120}?\b(?P<log_level>TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|SEVERE|FATAL"
     r"|CRITICAL)\b"
@@ -121,6 +153,11 @@ def _report(
     plan.regex_extractions.append(
         RegexExtraction(f"REPORT-{report_class}", tuple(regex for _, regex in named))
     )
+
+
+def _vendor_reports(plan: ExtractionPlan, slug: str, keys: Sequence[str]) -> None:
+    for key in keys:
+        _report(plan, slug, key, vendor(key).patterns)
 
 
 def _measure(plan: ExtractionPlan, events: Sequence[str]) -> None:
@@ -145,6 +182,9 @@ def _measure(plan: ExtractionPlan, events: Sequence[str]) -> None:
                         found[name] = value
         if plan.kv_mode == "auto":
             for name, value in kv_pairs(event):
+                found.setdefault(name, value)
+        if plan.colon_pairs:
+            for name, value in colon_pairs(event):
                 found.setdefault(name, value)
         stats.add_event(found.items())
     plan.fields = stats
@@ -220,25 +260,38 @@ def plan_extractions(analysis: SampleAnalysis, slug: str) -> ExtractionPlan:
                 ("deny_acl", ASA_DENY_ACL),
                 ("acl_hit", ASA_ACL_HIT),
                 ("deny_no_connection", ASA_DENY_NO_CONNECTION),
+                ("deny_inbound", ASA_DENY_INBOUND),
+                ("inbound_denied", ASA_INBOUND_DENIED),
             ],
         )
     elif fmt is LogFormat.SYSLOG:
         plan = ExtractionPlan(kv_mode="auto" if analysis.body_kv else "none")
         header = SYSLOG_RFC5424_FIELDS if analysis.syslog_rfc5424 else SYSLOG_RFC3164_FIELDS
         _report(plan, slug, "syslog_header", [("header", header)])
-        if analysis.sshd_auth_events:
+        if analysis.auth_events:
             _report(
                 plan,
                 slug,
                 "sshd_auth",
-                [("sshd_auth_result", SSHD_AUTH_RESULT), ("sshd_invalid_user", SSHD_INVALID_USER)],
+                list(AUTH_PATTERNS),
             )
+        _vendor_reports(plan, slug, analysis.vendors)
     else:
         plan = ExtractionPlan(kv_mode="auto" if analysis.body_kv else "none")
+        _vendor_reports(plan, slug, analysis.vendors)
         if analysis.log_levels:
-            plan.search_time.append(("EXTRACT-log_level", LOG_LEVEL_EXTRACT))
-            plan.regex_extractions.append(
-                RegexExtraction("EXTRACT-log_level", (LOG_LEVEL_EXTRACT,))
+            for setting, regex in (
+                ("EXTRACT-log_level", LOG_LEVEL_EXTRACT),
+                ("EXTRACT-log_origin", LOG_ORIGIN_EXTRACT),
+            ):
+                plan.search_time.append((setting, regex))
+                plan.regex_extractions.append(RegexExtraction(setting, (regex,)))
+        if analysis.colon_kv:
+            name = f"{slug}_colon_pairs"
+            plan.transforms.append(
+                TransformSpec(name, (("REGEX", COLON_PAIR_REGEX), ("FORMAT", "$1::$2")))
             )
+            plan.search_time.append(("REPORT-colon_pairs", name))
+            plan.colon_pairs = True
     _measure(plan, analysis.events)
     return plan

@@ -44,15 +44,52 @@ APACHE_ACCESS_RE = re.compile(
 APACHE_ERROR_RE = re.compile(r"^\[[^\]]+\] \[(?:[\w-]+:)?\w+\]")
 CISCO_ASA_RE = re.compile(r"%ASA-\d-\d{6}:")
 _SYSLOG_TIME = (
-    r"(?:(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d{2}:\d{2}:\d{2}"
+    r"(?:(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]?\d \d{2}:\d{2}:\d{2}"
     r"|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)"
 )
 SYSLOG_RFC3164_RE = re.compile(
-    rf"^(?:<\d{{1,3}}>)?{_SYSLOG_TIME} (?P<host>[\w.:-]+) (?P<process>[\w./@-]+)"
-    r"(?:\[(?P<pid>\d+)\])?: "
+    rf"^(?:<\d{{1,3}}>)?{_SYSLOG_TIME} (?P<host>[\w.:-]+) "
+    r"(?P<process>[\w./@-]+(?:\([\w.:/@-]+\))?)(?:\[(?P<pid>\d+)\])?:? "
 )
 SYSLOG_RFC5424_RE = re.compile(r"^<\d{1,3}>\d{1,2} \S+ \S+ \S+ \S+ \S+ ")
+# Authentication outcomes in syslog: OpenSSH's (the process may carry a PAM module,
+# ``sshd(pam_unix)[19939]``, and a line may be a "message repeated" summary) and PAM's.
+_SSHD = r"sshd(?:\([\w:]+\))?\[\d+\]: (?:message repeated \d+ times: \[ )?"
+AUTH_PATTERNS: tuple[tuple[str, str], ...] = (
+    (
+        "sshd_auth_result",
+        _SSHD + r"(?P<auth_outcome>Accepted|Failed) (?P<auth_method>\S+) for "
+        r"(?:invalid user |illegal user )?(?P<user>\S+) from (?P<src_ip>\S+)"
+        r"(?: port (?P<src_port>\d+))?",
+    ),
+    (
+        "sshd_invalid_user",
+        _SSHD + r"(?P<auth_outcome>Invalid|Illegal) user (?P<user>\S*) from (?P<src_ip>\S+)"
+        r"(?: port (?P<src_port>\d+))?",
+    ),
+    (
+        "sshd_pam_failure",
+        _SSHD + r"(?:error: PAM: )?(?P<auth_outcome>[Aa]uthentication failure) for "
+        r"(?:illegal user |invalid user )?(?P<user>\S*) from (?P<src_ip>[^\s\]]+)",
+    ),
+    (
+        "sshd_not_allowed",
+        _SSHD + r"(?P<auth_outcome>User) (?P<user>\S+) from (?P<src_ip>\S+) not allowed",
+    ),
+    (
+        # PAM's pam_unix module through any service: "(pam_unix) authentication failure",
+        # "pam_unix(vsftpd:auth): ...", "pop(pam_unix)[4920]: ...".
+        "pam_auth_failure",
+        r"pam_unix\S*\s+(?P<auth_outcome>authentication failure);[^\n]*?"
+        r"(?:ruser=(?P<ruser>\S*)\s+)?rhost=(?P<src_ip>[^\s\]]+)(?:\s+user=(?P<user>\S+))?",
+    ),
+)
+AUTH_RES = tuple(re.compile(pattern) for _, pattern in AUTH_PATTERNS)
 KV_PAIR_RE = re.compile(r'(?<![\w.-])([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)')
+# "Key: value" pairs: headers of multi-line events, MySQL slow-log comment lines
+# ("# Query_time: 0.000152  Lock_time: 0.000066 Rows_sent: 1").
+COLON_PAIR_REGEX = r"(?<![\w.@-])([A-Za-z][\w@-]{0,40}):[ \t]+([^\s:][^\s]*)"
+COLON_PAIR_RE = re.compile(COLON_PAIR_REGEX)
 LOG_LEVEL_RE = re.compile(r"\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|SEVERE|FATAL|CRITICAL)\b")
 
 
@@ -62,6 +99,11 @@ def kv_pairs(text: str) -> list[tuple[str, str]]:
         value = raw[1:-1] if len(raw) >= 2 and raw.startswith('"') and raw.endswith('"') else raw
         pairs.append((key, value))
     return pairs
+
+
+def colon_pairs(text: str) -> list[tuple[str, str]]:
+    """``Key: value`` pairs, keys cleaned as Splunk's CLEAN_KEYS does."""
+    return [(clean_key(key), value) for key, value in COLON_PAIR_RE.findall(text)]
 
 
 def parse_json_object(event: str) -> dict[str, object] | None:

@@ -35,7 +35,25 @@ class SourceSystem:
         return f"Add-on for {self.name}"[:80]
 
     def sourcetype(self, kind: str) -> str:
-        return f"{self.vendor}:{self.product}:{kind}"
+        """``vendor:product:kind`` without repeated parts (``openssh:syslog``, not
+        ``openssh:openssh:syslog``)."""
+        parts: list[str] = []
+        for part in (self.vendor, self.product, kind):
+            if part not in parts:
+                parts.append(part)
+        return ":".join(parts)
+
+
+# Splunk's own names for well-known data, keyed by what the generator recognised in the
+# events (not by the free-text source system): Splunk's pretrained source types and the
+# names its vendor add-ons use.
+WELL_KNOWN_SOURCETYPES: dict[str, str] = {
+    "ncsa_combined": "access_combined",
+    "ncsa_common": "access_common",
+    "apache_error": "apache_error",
+    "cisco_asa": "cisco:asa",
+    "syslog_auth": "linux_secure",
+}
 
 
 def parse_source_system(name: str) -> SourceSystem:

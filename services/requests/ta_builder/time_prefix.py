@@ -20,6 +20,7 @@ from .timestamps import (
     LAYOUT_BY_NAME,
     TimeSettings,
     TimestampHit,
+    automatic_settings,
     derive_time_settings,
     dominant_layout,
     find_timestamps,
@@ -44,6 +45,8 @@ _TIME_KEYS = (
     "when",
 )
 _MAX_ANCHOR = 32
+MIXED_LAYOUT_SHARE = 0.95
+_LEADING = 8  # characters ("<38>1 ", "[") a leading timestamp may follow
 _DELIM_REGEX = {",": ",", "\t": "\\t", ";": ";", "|": "\\|"}
 TARGET_COVERAGE = 0.99
 _WORD = re.compile(r"[\w@:-]")
@@ -158,28 +161,64 @@ def place_generic(events: Sequence[str], default_timezone: str | None) -> Timest
     ]
     hits = [hit for _, hit in pairs]
     prefixes = [event[: hit.start] for event, hit in pairs]
-    candidates: list[tuple[str, str]] = []
+    start: TimestampPlacement | None = None
     if sum(1 for p in prefixes if p == "") / len(prefixes) >= TARGET_COVERAGE:
-        candidates.append(("^", "at the start of the event"))
-    literal = Counter(prefixes).most_common(1)[0][0]
-    if literal and "\n" not in literal and len(literal) <= 64:
-        candidates.append(("^" + regex_literal(literal), f"after the fixed text {literal!r}"))
+        start = _placement("^", "at the start of the event", hits, events, default_timezone)
+        if start.coverage >= TARGET_COVERAGE:
+            return start
+    # The shortest anchor generalises best: it names the structure around the timestamp
+    # (``[`` of an access log, ``audit(`` of an audit record) rather than one sample's values
+    # (``^\d+\.\d+\.\d+\.\d+\s-\s-\s\[`` fails on IPv6 clients and logged-in users).
+    best = _anchor(prefixes, hits, events, default_timezone)
+    if best is not None and best.coverage >= TARGET_COVERAGE:
+        return best
+    if best is None or (start is not None and start.coverage >= best.coverage):
+        best = start
+    candidates: list[tuple[str, str]] = []
     shapes = Counter(shape_of(p) for p in prefixes if "\n" not in p and len(p) <= 64)
     if shapes:
         shape = shapes.most_common(1)[0][0]
         if shape:
             candidates.append(("^" + shape, "after a fixed-shape event header"))
-    best: TimestampPlacement | None = None
+    literal = Counter(prefixes).most_common(1)[0][0]
+    if literal and "\n" not in literal and len(literal) <= 64:
+        candidates.append(("^" + regex_literal(literal), f"after the fixed text {literal!r}"))
     for prefix, description in candidates:
         placement = _placement(prefix, description, hits, events, default_timezone)
         if placement.coverage >= TARGET_COVERAGE:
             return placement
         if best is None or placement.coverage > best.coverage:
             best = placement
-    anchor = _anchor(prefixes, hits, events, default_timezone)
-    if anchor is not None and (best is None or anchor.coverage > best.coverage):
-        return anchor
+    automatic = _automatic(events, all_hits, default_timezone)
+    if automatic is not None and (best is None or automatic.coverage > best.coverage):
+        return automatic
     return best
+
+
+def _automatic(
+    events: Sequence[str],
+    all_hits: Sequence[Sequence[TimestampHit]],
+    default_timezone: str | None,
+) -> TimestampPlacement | None:
+    """Events that all open with a timestamp, in layouts that differ between events (one
+    file written by two versions of a daemon): Splunk's own recognition reads each."""
+    leading = [
+        min(hits, key=lambda hit: hit.start)
+        for hits in all_hits
+        if hits and min(hit.start for hit in hits) <= _LEADING
+    ]
+    if len(leading) / max(1, len(events)) < MIXED_LAYOUT_SHARE:
+        return None
+    if len({hit.layout for hit in leading}) < 2:
+        return None
+    settings = automatic_settings(leading, default_timezone=default_timezone)
+    return TimestampPlacement(
+        prefix="",
+        description="the first timestamp near the start of the event, in any layout",
+        coverage=len(leading) / len(events),
+        lookahead=settings.max_length + 2,
+        settings=settings,
+    )
 
 
 def _anchor(

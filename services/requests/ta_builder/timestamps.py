@@ -12,7 +12,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from itertools import pairwise
 
 SEARCH_LIMIT = 2048
 
@@ -33,6 +34,9 @@ class TimestampLayout:
     zone: bool = True  # whether a time-zone suffix may follow
     keyed_only: bool = False  # only recognised as the value of a time-like key
     needs_year: bool = False  # the layout has no year
+    # What may not follow the timestamp: a digit, or a colon and a digit (a longer time).
+    # A colon before a space is allowed ("Apr 15 2013 09:36:50: %ASA-4-106023: ...").
+    tail: str = r"(?!\d|:\d)"
 
     def pattern(self) -> re.Pattern[str]:
         body = self.core.replace("{frac}", _FRAC)
@@ -40,7 +44,7 @@ class TimestampLayout:
             body += _FRAC
         if self.zone:
             body += _ZONE
-        return re.compile(rf"(?<![\w.:/-])(?P<ts>{body})(?![\d:])")
+        return re.compile(rf"(?<![\w.:/-])(?P<ts>{body}){self.tail}")
 
 
 _MON = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
@@ -73,7 +77,7 @@ LAYOUTS: tuple[TimestampLayout, ...] = (
     ),
     TimestampLayout(
         "ctime",
-        rf"{_DAY} {_MON} [ \d]\d \d{{2}}:\d{{2}}:\d{{2}}{{frac}} \d{{4}}",
+        rf"{_DAY} {_MON} (?:[ \d]\d|\d) \d{{2}}:\d{{2}}:\d{{2}}{{frac}} \d{{4}}",
         "%a %b %d %H:%M:%S{frac} %Y",
         "%a %b %d %H:%M:%S %Y",
         zone=False,
@@ -86,13 +90,13 @@ LAYOUTS: tuple[TimestampLayout, ...] = (
     ),
     TimestampLayout(
         "mon_day_year",
-        rf"{_MON} [ \d]\d \d{{4}} \d{{2}}:\d{{2}}:\d{{2}}",
+        rf"{_MON} (?:[ \d]\d|\d) \d{{4}} \d{{2}}:\d{{2}}:\d{{2}}",
         "%b %d %Y %H:%M:%S",
         "%b %d %Y %H:%M:%S",
     ),
     TimestampLayout(
         "syslog",
-        rf"{_MON} [ \d]\d \d{{2}}:\d{{2}}:\d{{2}}",
+        rf"{_MON} (?:[ \d]\d|\d) \d{{2}}:\d{{2}}:\d{{2}}",
         "%b %d %H:%M:%S",
         "%Y %b %d %H:%M:%S",
         needs_year=True,
@@ -128,12 +132,47 @@ LAYOUTS: tuple[TimestampLayout, ...] = (
         "%d.%m.%Y %H:%M:%S",
     ),
     TimestampLayout(
+        "day_mon_year_space",
+        rf"\d{{2}}/{_MON}/\d{{4}} \d{{2}}:\d{{2}}:\d{{2}}",
+        "%d/%b/%Y %H:%M:%S",
+        "%d/%b/%Y %H:%M:%S",
+    ),
+    TimestampLayout(
+        "compact_ymd_hms",
+        r"\d{6} \d{6}",
+        "%y%m%d %H%M%S",
+        "%y%m%d %H%M%S",
+        zone=False,
+    ),
+    TimestampLayout(
+        "compact_ymd_time",
+        r"\d{6} [ \d]\d:\d{2}:\d{2}",
+        "%y%m%d %k:%M:%S",
+        "%y%m%d %H:%M:%S",
+    ),
+    TimestampLayout(
+        "month_dot_day",
+        r"\d{2}\.\d{2} \d{2}:\d{2}:\d{2}",
+        "%m.%d %H:%M:%S",
+        "%Y %m.%d %H:%M:%S",
+        zone=False,
+        needs_year=True,
+    ),
+    TimestampLayout(
+        "epoch_micros",
+        r"1\d{15}",
+        "%s%6N",
+        "",
+        zone=False,
+        tail=r"(?![\d.])",
+    ),
+    TimestampLayout(
         "epoch_millis",
         r"1\d{12}",
         "%s%3N",
         "",
         zone=False,
-        keyed_only=True,
+        tail=r"(?![\d.])",
     ),
     TimestampLayout(
         "epoch",
@@ -141,7 +180,7 @@ LAYOUTS: tuple[TimestampLayout, ...] = (
         "%s{frac}",
         "",
         zone=False,
-        keyed_only=True,
+        tail=r"(?!\d)",
     ),
 )
 
@@ -210,7 +249,23 @@ def find_timestamps(text: str, *, keyed: bool = False) -> list[TimestampHit]:
                     )
                 )
                 break
-    return hits
+    return _outermost(hits)
+
+
+def _outermost(hits: list[TimestampHit]) -> list[TimestampHit]:
+    """Drop a hit lying inside a longer one (the time of a ctime date is not a timestamp
+    of its own)."""
+    return [
+        hit
+        for hit in hits
+        if not any(
+            other is not hit
+            and other.start <= hit.start
+            and hit.end <= other.end
+            and (other.end - other.start) > (hit.end - hit.start)
+            for other in hits
+        )
+    ]
 
 
 def full_timestamp(value: str) -> TimestampHit | None:
@@ -227,7 +282,7 @@ class TimeSettings:
     """The Splunk time settings derived from a set of timestamp hits."""
 
     layout: str
-    time_format: str
+    time_format: str | None  # None: Splunk recognises each timestamp (datetime.xml)
     regex: str  # the layout's regex with the chosen fraction/zone, for LINE_BREAKER
     max_length: int
     timezone: str | None  # TZ to set (None when the timestamp carries its own offset)
@@ -314,23 +369,86 @@ def derive_time_settings(
     )
 
 
+AUTOMATIC = "automatic"
+
+
+def automatic_settings(
+    hits: Sequence[TimestampHit], *, default_timezone: str | None
+) -> TimeSettings:
+    """Settings for events whose timestamps come in several layouts: no TIME_FORMAT, so
+    Splunk recognises each one with its datetime.xml rules."""
+    layouts = sorted({hit.layout for hit in hits})
+    zoned = sum(1 for hit in hits if hit.zone or hit.layout.startswith("epoch"))
+    notes = [
+        "the timestamps come in several layouts (" + ", ".join(layouts) + "); TIME_FORMAT is "
+        "left to Splunk's automatic recognition"
+    ]
+    timezone = default_timezone or "UTC"
+    if default_timezone is None and zoned < len(hits):
+        notes.append("some timestamps carry no time zone; TZ = UTC was assumed")
+    return TimeSettings(
+        layout=AUTOMATIC,
+        time_format=None,
+        regex="",
+        max_length=max(hit.end for hit in hits),
+        timezone=timezone,
+        has_zone=False,
+        notes=tuple(notes),
+    )
+
+
+def hit_instant(hit: TimestampHit) -> datetime | None:
+    """The wall-clock time a hit reads as (zone and fraction ignored), for ordering."""
+    layout = LAYOUT_BY_NAME[hit.layout]
+    text = hit.text
+    if layout.name.startswith("epoch"):
+        digits = text.split(".")[0]
+        return datetime.fromtimestamp(int(digits[:10]), tz=UTC).replace(tzinfo=None)
+    if hit.zone:
+        text = text[: len(text) - len(hit.zone)]
+    if hit.frac:
+        text = text.replace(hit.frac, "", 1)
+    if layout.needs_year:
+        text = "2000 " + text
+    try:
+        return datetime.strptime(re.sub(r"\s+", " ", text), layout.python)
+    except ValueError:
+        return None
+
+
+def monotonic_share(hits: Sequence[TimestampHit]) -> float:
+    """Share of consecutive events whose time does not go backwards."""
+    instants = [moment for hit in hits if (moment := hit_instant(hit)) is not None]
+    if len(instants) < 2:
+        return 1.0
+    ordered = sum(1 for a, b in pairwise(instants) if b >= a)
+    return ordered / (len(instants) - 1)
+
+
 def dominant_layout(per_item_hits: Sequence[Sequence[TimestampHit]]) -> tuple[str, float] | None:
-    """The layout found in the most items (ties: earlier position, then longer text)."""
+    """The layout found in the most items; among layouts found about as often, the one whose
+    times run forward most often (an event's own time, not a date quoted in it), then the
+    earlier position, then the longer text."""
     counts: Counter[str] = Counter()
     positions: dict[str, list[int]] = {}
     lengths: dict[str, list[int]] = {}
+    by_layout: dict[str, list[TimestampHit]] = {}
     for hits in per_item_hits:
         for hit in hits:
             counts[hit.layout] += 1
             positions.setdefault(hit.layout, []).append(hit.start)
             lengths.setdefault(hit.layout, []).append(hit.end - hit.start)
+            by_layout.setdefault(hit.layout, []).append(hit)
     if not counts:
         return None
+    top = max(counts.values())
+    contenders = [name for name in counts if counts[name] >= 0.99 * top]
 
-    def rank(name: str) -> tuple[int, float, float]:
+    def rank(name: str) -> tuple[float, float, float]:
         pos = sorted(positions[name])[len(positions[name]) // 2]
         length = sum(lengths[name]) / len(lengths[name])
-        return (-counts[name], pos, -length)
+        forward = monotonic_share(by_layout[name]) if len(contenders) > 1 else 1.0
+        return (-forward, pos, -length)
 
-    best = min(counts, key=rank)
+    best = min(contenders, key=rank)
     return best, counts[best] / max(1, len(per_item_hits))

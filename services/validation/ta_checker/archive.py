@@ -6,7 +6,7 @@ import hashlib
 import posixpath
 import tarfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .errors import ArchiveError, InvalidPackageError, NotGzipError, UnsafeArchiveError
@@ -24,6 +24,8 @@ class TAPackage:
     files: tuple[str, ...]
     sha256: str
     size: int
+    # Permission bits of each file as stored in the archive (extraction drops setuid bits).
+    modes: dict[str, int] = field(default_factory=dict)
 
     def read(self, relative: str) -> bytes | None:
         path = self.root / relative
@@ -95,17 +97,16 @@ def open_package(path: Path, workdir: Path) -> TAPackage:
                 raise UnsafeArchiveError(f"{path.name} cannot be extracted safely: {exc}") from exc
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         raise ArchiveError(f"{path.name} is not a readable gzip tar: {exc}") from exc
-    files = tuple(
-        sorted(
-            name.split("/", 1)[1]
-            for member, name in zip(members, names, strict=True)
-            if member.isfile() and "/" in name
-        )
-    )
+    modes = {
+        name.split("/", 1)[1]: member.mode
+        for member, name in zip(members, names, strict=True)
+        if member.isfile() and "/" in name
+    }
     return TAPackage(
         app_name=app_name,
         root=workdir / app_name,
-        files=files,
+        files=tuple(sorted(modes)),
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
+        modes=modes,
     )

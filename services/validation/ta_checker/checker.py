@@ -85,7 +85,8 @@ def check_ta(
             package_path = workdir / "package.tgz"
             package_path.write_bytes(package)
         else:
-            package_path = Path(package)
+            # Absolute: splunk-appinspect runs in the scratch directory, not the caller's.
+            package_path = Path(package).resolve()
         findings: list[Finding] = []
         try:
             extracted = open_package(package_path, workdir / "extracted")
@@ -143,6 +144,7 @@ def check_ta(
                     runs,
                     options.thresholds,
                     _declared_eventtypes(eventtypes, config.sourcetypes()),
+                    cim_required=options.cim_required,
                 )
             )
             report = pending.result() if pending is not None else None

@@ -51,6 +51,10 @@ class SourcetypeRun:
     first_events: list[dict[str, Any]] = field(default_factory=list)
     timestamp_failures: list[dict[str, Any]] = field(default_factory=list)
     truncated_examples: list[str] = field(default_factory=list)
+    raw_examples: list[dict[str, Any]] = field(default_factory=list)
+    # Events holding a later line that opens with a timestamp: several events merged.
+    merged: int = 0
+    merged_examples: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def timestamp_coverage(self) -> float:
@@ -75,6 +79,7 @@ class SourcetypeRun:
             },
             "truncated_events": self.truncated,
             "multiline_events": self.multiline,
+            "merged_events": self.merged,
             "dropped_events": self.dropped,
             "fields": {
                 name: {"events": count, "coverage": round(self.field_coverage(name), 4)}
@@ -184,12 +189,21 @@ def run_sample(
             run.timestamp_failures.append(
                 {"outcome": event.outcome.value, "_raw": event.raw.text[:500]}
             )
+        if len(run.raw_examples) < MAX_EXAMPLES:
+            run.raw_examples.append({"_raw": event.raw.text[:500]})
         if event.raw.truncated:
             run.truncated += 1
             if len(run.truncated_examples) < MAX_EXAMPLES:
                 run.truncated_examples.append(event.raw.text[:300])
         if event.raw.lines > 1:
             run.multiline += 1
+            if any(
+                processor.timestamper.starts_with_date(line)
+                for line in event.raw.text.split("\n")[1:]
+            ):
+                run.merged += 1
+                if len(run.merged_examples) < MAX_EXAMPLES:
+                    run.merged_examples.append({"_raw": event.raw.text[:500]})
         fields = event.extracted.fields
         run.fields.update(
             name for name, values in fields.items() if values and name not in DEFAULT_FIELDS

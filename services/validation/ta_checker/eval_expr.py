@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .errors import EvalSyntaxError, EvalUnsupportedError, RegexError
-from .regex_compat import compile_splunk_regex
+from .regex_compat import SplunkRegex, compile_splunk_regex
 
 Value = str | float | bool | list[str] | None
 Fields = Mapping[str, list[str]]
@@ -176,7 +176,7 @@ def _arith(op: str, left: Value, right: Value) -> Value:
 # ----- functions -----------------------------------------------------------------------------
 
 
-def _regex(pattern: Value) -> re.Pattern[str]:
+def _regex(pattern: Value) -> SplunkRegex[str]:
     text = _text(pattern)
     if text is None:
         raise EvalUnsupportedError("a regex argument is null")

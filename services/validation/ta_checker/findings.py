@@ -21,6 +21,8 @@ class Finding:
     stanza: str | None = None
     key: str | None = None
     line: int | None = None
+    # A few events showing the problem (their raw text, shortened).
+    examples: tuple[str, ...] = ()
 
     def where(self) -> str:
         parts: list[str] = []
@@ -42,6 +44,8 @@ class Finding:
             value = getattr(self, name)
             if value is not None:
                 out[name] = value
+        if self.examples:
+            out["examples"] = list(self.examples)
         return out
 
 

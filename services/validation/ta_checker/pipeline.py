@@ -18,7 +18,7 @@ from services.kernel.splunk_conf import ConfStanza
 
 from .errors import EvalSyntaxError, RegexError, TimeFormatError
 from .eval_expr import EvalExpression, compile_eval
-from .regex_compat import UnsupportedRegexError, compile_splunk_regex
+from .regex_compat import SplunkRegex, UnsupportedRegexError, compile_splunk_regex
 from .strptime import SplunkTimeFormat, compile_time_format
 from .ta_config import ResolvedSetting, TAConfig, resolve_props
 
@@ -69,7 +69,7 @@ def parse_int(value: str, *, minimum: int = 0) -> int:
     return number
 
 
-def compile_regex(value: str) -> re.Pattern[str]:
+def compile_regex(value: str) -> SplunkRegex[str]:
     try:
         return compile_splunk_regex(value)
     except UnsupportedRegexError as exc:
@@ -78,7 +78,7 @@ def compile_regex(value: str) -> re.Pattern[str]:
         raise SettingError(f"regex {value!r} {exc}") from exc
 
 
-def compile_line_breaker(value: str) -> re.Pattern[str]:
+def compile_line_breaker(value: str) -> SplunkRegex[str]:
     pattern = compile_regex(value)
     if pattern.groups < 1:
         raise SettingError(
@@ -191,7 +191,7 @@ def transform_targets(value: str) -> list[str]:
 @dataclass(frozen=True)
 class TransformRule:
     name: str
-    regex: re.Pattern[str] | None
+    regex: SplunkRegex[str] | None
     format: tuple[tuple[str, str], ...] | None
     source_key: str
     delims: tuple[str, ...] | None
@@ -266,14 +266,14 @@ def compile_transform(stanza: ConfStanza) -> TransformRule:
 
 @dataclass(frozen=True)
 class BreakingConfig:
-    line_breaker: re.Pattern[str]
+    line_breaker: SplunkRegex[str]
     should_linemerge: bool
     truncate: int
-    break_only_before: re.Pattern[str] | None
+    break_only_before: SplunkRegex[str] | None
     break_only_before_date: bool
-    must_break_after: re.Pattern[str] | None
-    must_not_break_after: re.Pattern[str] | None
-    must_not_break_before: re.Pattern[str] | None
+    must_break_after: SplunkRegex[str] | None
+    must_not_break_after: SplunkRegex[str] | None
+    must_not_break_before: SplunkRegex[str] | None
     max_events: int
     charset: str
 
@@ -281,7 +281,7 @@ class BreakingConfig:
 @dataclass(frozen=True)
 class TimeConfig:
     mode: str  # "format", "auto", "current"
-    prefix: re.Pattern[str] | None
+    prefix: SplunkRegex[str] | None
     format: SplunkTimeFormat | None
     lookahead: int
     tz: tzinfo
@@ -291,7 +291,7 @@ class TimeConfig:
 @dataclass
 class SearchTimeConfig:
     kv_mode: str = "auto"
-    extracts: list[tuple[str, re.Pattern[str], str | None]] = field(default_factory=list)
+    extracts: list[tuple[str, SplunkRegex[str], str | None]] = field(default_factory=list)
     reports: list[tuple[str, list[TransformRule]]] = field(default_factory=list)
     aliases: list[tuple[str, list[tuple[str, str, bool]]]] = field(default_factory=list)
     evals: list[tuple[str, EvalExpression]] = field(default_factory=list)
@@ -310,7 +310,7 @@ class SourcetypePipeline:
 
 def _optional_regex(
     settings: dict[str, ResolvedSetting], key: str, skipped: list[str]
-) -> re.Pattern[str] | None:
+) -> SplunkRegex[str] | None:
     found = settings.get(key)
     if found is None:
         return None

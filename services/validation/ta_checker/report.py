@@ -11,12 +11,22 @@ from .dynamic import SourcetypeRun
 from .findings import Finding, Severity, error, warning
 
 PROPS = "default/props.conf"
+MAX_EXAMPLES = 3
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    timestamp_error_below: float = 0.95
-    timestamp_warning_below: float = 0.99
+    """The verdict's bars, applied per source type.
+
+    Timestamps must be read from the event on ``timestamp_error_below`` of the events (an
+    event given its arrival time counts as not timestamped). CIM-required fields must be
+    extracted on ``cim_required_below`` of the events a data model applies to when the
+    request requires CIM compliance; without that requirement a lower coverage is an error
+    only under ``cim_error_below``.
+    """
+
+    timestamp_error_below: float = 0.99
+    cim_required_below: float = 0.95
     cim_error_below: float = 0.5
     cim_warning_below: float = 0.95
     invalid_error_above: float = 0.05
@@ -30,13 +40,70 @@ def _time_key(run: SourcetypeRun) -> str:
     return "TIME_FORMAT" if "TIME_FORMAT" in run.settings else "TIME_PREFIX"
 
 
+def _examples(entries: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    return tuple(str(entry.get("_raw", ""))[:300] for entry in entries[:MAX_EXAMPLES])
+
+
+def _cim_findings(
+    name: str, run: SourcetypeRun, thresholds: Thresholds, cim_required: bool
+) -> list[Finding]:
+    findings: list[Finding] = []
+    where = {"file": PROPS, "stanza": name}
+    if cim_required and not run.cim.models:
+        findings.append(
+            error(
+                "cim.no_data_model",
+                f"source type {name}: CIM compliance is required but no event of its "
+                f"{run.events} gets the tags of a CIM data model (0% of events)",
+                examples=_examples(run.raw_examples),
+                **where,
+            )
+        )
+    error_below = thresholds.cim_required_below if cim_required else thresholds.cim_error_below
+    for model_name, stats in sorted(run.cim.models.items()):
+        for cim_field in stats.model.required:
+            coverage = stats.coverage(cim_field.name)
+            found = stats.fields.get(cim_field.name)
+            message = (
+                f"source type {name}, CIM {model_name}: required field {cim_field.name} is "
+                f"extracted on {found.present if found else 0} of {stats.events} events "
+                f"({coverage:.1%})"
+            )
+            examples = _examples(
+                [e for e in stats.missing_examples if cim_field.name in e["missing"]]
+            )
+            if coverage < error_below:
+                findings.append(error("cim.required_field", message, examples=examples, **where))
+            elif coverage < thresholds.cim_warning_below:
+                findings.append(warning("cim.required_field", message, examples=examples, **where))
+        for field_name, coverage_stats in sorted(stats.fields.items()):
+            if not coverage_stats.invalid:
+                continue
+            share = stats.invalid_share(field_name)
+            rule_field = stats.model.field(field_name)
+            examples_text = ", ".join(
+                repr(v) for v, _ in coverage_stats.invalid_values.most_common(3)
+            )
+            message = (
+                f"source type {name}, CIM {model_name}: {coverage_stats.invalid} events "
+                f"({share:.1%}) have a {field_name} that is not "
+                f"{rule_field.rule() if rule_field else 'valid'} (e.g. {examples_text})"
+            )
+            severity = error if share > thresholds.invalid_error_above else warning
+            findings.append(severity("cim.invalid_value", message, **where))
+    return findings
+
+
 def dynamic_findings(
     runs: Mapping[str, SourcetypeRun],
     thresholds: Thresholds,
     declared_eventtypes: Mapping[str, Sequence[str]],
+    *,
+    cim_required: bool = False,
 ) -> list[Finding]:
     """Findings from the dynamic run; ``declared_eventtypes`` lists, per source type, the
-    event types whose search names it."""
+    event types whose search names it; ``cim_required`` applies the CIM bar of requests
+    that require CIM compliance."""
     findings: list[Finding] = []
     for name, run in sorted(runs.items()):
         where = {"file": PROPS, "stanza": name}
@@ -49,23 +116,43 @@ def dynamic_findings(
             continue
         if run.time_mode != "index time":
             coverage = run.timestamp_coverage
-            key = _time_key(run)
             message = (
-                f"timestamps parsed on {run.with_timestamp} of {run.events} events "
-                f"({coverage:.1%}); {run.outcomes['prefix_not_found']} without a TIME_PREFIX "
-                f"match, {run.outcomes['format_mismatch']} not matching TIME_FORMAT "
+                f"source type {name}: timestamps read from the event on {run.with_timestamp} of "
+                f"{run.events} events ({coverage:.1%}); "
+                f"{run.outcomes['prefix_not_found']} without a TIME_PREFIX match, "
+                f"{run.outcomes['format_mismatch']} not matching TIME_FORMAT "
                 f"{run.settings.get('TIME_FORMAT', '(automatic)')!r}"
             )
             if coverage < thresholds.timestamp_error_below:
-                findings.append(error("dynamic.timestamps", message, key=key, **where))
-            elif coverage < thresholds.timestamp_warning_below:
-                findings.append(warning("dynamic.timestamps", message, key=key, **where))
+                findings.append(
+                    error(
+                        "dynamic.timestamps",
+                        message,
+                        key=_time_key(run),
+                        examples=_examples(run.timestamp_failures),
+                        **where,
+                    )
+                )
         else:
             findings.append(
-                warning(
+                error(
                     "dynamic.index_time",
-                    "events get their index time (DATETIME_CONFIG); no timestamp is read from them",
+                    f"source type {name}: every event gets its arrival time (DATETIME_CONFIG); "
+                    f"no timestamp is read from the event (0% of {run.events} events)",
                     key="DATETIME_CONFIG",
+                    examples=_examples(run.raw_examples),
+                    **where,
+                )
+            )
+        if run.merged / run.events > 1 - thresholds.timestamp_error_below:
+            findings.append(
+                error(
+                    "dynamic.merged_events",
+                    f"source type {name}: {run.merged} of {run.events} events "
+                    f"({run.merged / run.events:.1%}) hold a later line that starts with its own "
+                    "timestamp: separate events were merged (check LINE_BREAKER)",
+                    key="LINE_BREAKER",
+                    examples=_examples(run.merged_examples),
                     **where,
                 )
             )
@@ -89,32 +176,7 @@ def dynamic_findings(
                     **where,
                 )
             )
-        for model_name, stats in sorted(run.cim.models.items()):
-            for cim_field in stats.model.required:
-                coverage = stats.coverage(cim_field.name)
-                found = stats.fields.get(cim_field.name)
-                message = (
-                    f"CIM {model_name}: required field {cim_field.name} is extracted on "
-                    f"{found.present if found else 0} of {stats.events} events ({coverage:.1%})"
-                )
-                if coverage < thresholds.cim_error_below:
-                    findings.append(error("cim.required_field", message, **where))
-                elif coverage < thresholds.cim_warning_below:
-                    findings.append(warning("cim.required_field", message, **where))
-            for field_name, coverage_stats in sorted(stats.fields.items()):
-                if not coverage_stats.invalid:
-                    continue
-                share = stats.invalid_share(field_name)
-                rule_field = stats.model.field(field_name)
-                examples = ", ".join(
-                    repr(v) for v, _ in coverage_stats.invalid_values.most_common(3)
-                )
-                message = (
-                    f"CIM {model_name}: {coverage_stats.invalid} events have a {field_name} that "
-                    f"is not {rule_field.rule() if rule_field else 'valid'} (e.g. {examples})"
-                )
-                severity = error if share > thresholds.invalid_error_above else warning
-                findings.append(severity("cim.invalid_value", message, **where))
+        findings.extend(_cim_findings(name, run, thresholds, cim_required))
         for eventtype in declared_eventtypes.get(name, ()):
             if run.eventtypes[eventtype]:
                 continue

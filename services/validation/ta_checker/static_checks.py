@@ -9,6 +9,7 @@ duplicate stanzas and keys, and package layout rules (no local/, no hidden files
 from __future__ import annotations
 
 import re
+import stat
 from collections.abc import Callable
 
 from services.kernel.splunk_cim import incomplete_models, models_for_tags
@@ -34,6 +35,7 @@ from .pipeline import (
     split_extract,
     transform_targets,
 )
+from .regex_compat import SplunkRegex
 from .search_expr import EventtypeSearch, compile_search
 from .ta_config import TAConfig
 
@@ -151,7 +153,7 @@ def _props_stanza(config: TAConfig, stanza: ConfStanza, findings: list[Finding])
                 ConfSetting(key, regex_text, setting.line),
                 compile_regex,
             )
-            if isinstance(pattern, re.Pattern) and not pattern.groupindex:
+            if isinstance(pattern, SplunkRegex) and not pattern.groupindex:
                 findings.append(
                     error(
                         "props.extract.no_field",
@@ -359,6 +361,26 @@ def _tag_line(config: TAConfig, eventtype: str) -> int | None:
     return stanza.line if stanza else None
 
 
+def _file_mode(relative: str, mode: int, findings: list[Finding]) -> None:
+    """Setuid/setgid files are refused anywhere; executable files only under bin/."""
+    if mode & (stat.S_ISUID | stat.S_ISGID):
+        findings.append(
+            error(
+                "package.setuid",
+                f"{relative} has the setuid/setgid bit (mode {mode:o}); a TA must not ship one",
+                file=relative,
+            )
+        )
+    if mode & 0o111 and not relative.startswith("bin/"):
+        findings.append(
+            error(
+                "package.executable",
+                f"{relative} is executable (mode {mode:o}) outside bin/",
+                file=relative,
+            )
+        )
+
+
 def _package_layout(config: TAConfig, findings: list[Finding]) -> None:
     files = config.package.files
     if "default/app.conf" not in files:
@@ -369,6 +391,7 @@ def _package_layout(config: TAConfig, findings: list[Finding]) -> None:
         )
     for relative in files:
         parts = relative.split("/")
+        _file_mode(relative, config.package.modes.get(relative, 0o644), findings)
         if parts[0] == "local":
             findings.append(
                 error("package.local", "a TA package must not ship local/", file=relative)

@@ -95,7 +95,7 @@ _DIRECTIVES: dict[str, str] = {
     "::z": r"(?P<z>[+-]\d{2}:\d{2}:\d{2}|Z)",
     ":::z": r"(?P<z>[+-]\d{2})",
     "Z": r"(?P<Z>[A-Za-z]{1,5})",
-    "s": r"(?P<s>\d{1,11})",
+    "s": r"(?P<s>\d{1,10})",  # Splunk reads at most 10 digits: %s%3N parses epoch ms
     "N": r"(?P<N>\d{1,9})",
     "Q": r"(?P<N>\d{1,3})",
     "q": r"(?P<N>\d{1,6})",

@@ -86,6 +86,12 @@ class Timestamper:
                     return moment
         return None
 
+    def starts_with_date(self, line: str) -> bool:
+        """Whether ``line`` opens with a timestamp of a common layout (optionally in
+        brackets): such a line starts an event of its own in any log."""
+        head = line.lstrip("[<(")[:64]
+        return any(fmt.parse(head, self.config.tz, self.reference) for fmt in _AUTO_FORMATS)
+
     def has_date(self, line: str) -> bool:
         """For BREAK_ONLY_BEFORE_DATE: whether the line carries a timestamp."""
         if self.config.mode == "format":
