@@ -15,6 +15,7 @@ from services.kernel.runtime import Runtime, available_services
 from services.kernel.server import GrpcService, wait_for_shutdown_signal
 from services.kernel.settings import Settings
 from services.kernel.tokens import KeyMaterial, ensure_key_files
+from services.kernel.tracing import configure_tracing
 
 log = logging.getLogger("tagen")
 
@@ -51,6 +52,7 @@ def _gateway_module() -> Any | None:
 async def serve_context(settings: Settings, context: str) -> None:
     """Production: one context (or the gateway), configured from the environment."""
     runtime = Runtime.from_settings(settings)
+    configure_tracing(f"tagen-{context}")
     if context == "gateway":
         gateway = _gateway_module()
         if gateway is None:
@@ -73,6 +75,7 @@ async def run_platform(settings: Settings) -> None:
     with database_for_cli(settings) as url:
         await upgrade_all_async(url)
         runtime = Runtime.from_keys(settings, embedded_keys(settings))
+        configure_tracing("tagen")
         started: list[GrpcService] = []
         gateway_running = None
         try:

@@ -1,8 +1,12 @@
-"""The embedded default database: real PostgreSQL 16 from the pgserver wheel."""
+"""The embedded default database: real PostgreSQL 16 from the pgserver wheel, stopped with
+its owner even when the owner is killed (see services/kernel/postgres_watchdog.py)."""
 
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +29,16 @@ class EmbeddedPostgres:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
         self._server: Any = None
+        self._watchdog: subprocess.Popen[bytes] | None = None
 
     def start(self) -> str:
         import pgserver
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._server = pgserver.get_server(self.data_dir.resolve(), cleanup_mode="stop")
+        self._watchdog = _start_watchdog(
+            self.data_dir.resolve(), self._server.get_postmaster_info().process.pid
+        )
         url = to_asyncpg_url(self._server.get_uri())
         log.info("embedded PostgreSQL running in %s", self.data_dir)
         return url
@@ -39,3 +47,26 @@ class EmbeddedPostgres:
         if self._server is not None:
             self._server.cleanup()
             self._server = None
+        if self._watchdog is not None:
+            assert self._watchdog.stdin is not None
+            self._watchdog.stdin.close()  # the watchdog wakes, finds the server stopped
+            self._watchdog = None
+
+
+def _start_watchdog(data_dir: Path, postmaster_pid: int) -> subprocess.Popen[bytes]:
+    """A detached process that stops the server if this process dies without stopping it."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "services.kernel.postgres_watchdog",
+            str(os.getpid()),
+            str(data_dir),
+            str(postmaster_pid),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )

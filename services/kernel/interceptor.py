@@ -11,6 +11,7 @@ import grpc
 from services.kernel.access import Access
 from services.kernel.call_context import CallContext, Principal, reset_call, set_call
 from services.kernel.errors import PermissionDenied, Unauthenticated
+from services.kernel.handlers import replace_behavior
 from services.kernel.status_mapping import map_exception
 from services.kernel.tokens import TokenVerifier
 
@@ -139,20 +140,4 @@ def _wrap(
 
         return run
 
-    if handler.unary_unary:
-        return grpc.unary_unary_rpc_method_handler(
-            unary(handler.unary_unary), handler.request_deserializer, handler.response_serializer
-        )
-    if handler.stream_unary:
-        return grpc.stream_unary_rpc_method_handler(
-            unary(handler.stream_unary), handler.request_deserializer, handler.response_serializer
-        )
-    if handler.unary_stream:
-        return grpc.unary_stream_rpc_method_handler(
-            streaming(handler.unary_stream),
-            handler.request_deserializer,
-            handler.response_serializer,
-        )
-    return grpc.stream_stream_rpc_method_handler(
-        streaming(handler.stream_stream), handler.request_deserializer, handler.response_serializer
-    )
+    return replace_behavior(handler, unary, streaming)

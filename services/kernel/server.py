@@ -1,5 +1,6 @@
-"""The one way every service starts: gRPC aio server, interceptor, health, reflection,
-graceful shutdown."""
+"""The one way every service starts: gRPC aio server, interceptors (telemetry, then
+correlation id + auth + errors), health that follows the database, reflection, a Prometheus
+metrics port, graceful shutdown."""
 
 from __future__ import annotations
 
@@ -16,7 +17,12 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from services.kernel.access import Access
+from services.kernel.db import Database
+from services.kernel.health import HealthCheck, HealthMonitor, database_check
 from services.kernel.interceptor import CallInterceptor
+from services.kernel.logs import log_scope
+from services.kernel.metrics import MetricsServer
+from services.kernel.telemetry import TelemetryInterceptor
 from services.kernel.tokens import TokenVerifier
 
 log = logging.getLogger(__name__)
@@ -35,23 +41,70 @@ class ServiceDefinition:
     on_start: Sequence[Callable[[], Awaitable[None]]] = field(default_factory=list)
     on_stop: Sequence[Callable[[], Awaitable[None]]] = field(default_factory=list)
     background: Sequence[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    health_checks: Sequence[HealthCheck] = field(default_factory=list)
+    """Dependencies besides the database (object storage) that health follows."""
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    """How a service serves besides its port."""
+
+    metrics_port: int | None = None
+    """Prometheus endpoint: None = none, 0 = a free port (tests)."""
+    health_interval: float = 5.0
+    """Seconds between two checks of the database (and storage)."""
+    max_connection_age: float = 0.0
+    """Seconds after which a client connection is asked to reconnect (0 = never), so clients
+    behind a ClusterIP spread over new replicas."""
+
+    def grpc_options(self) -> list[tuple[str, int]]:
+        options = [
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.so_reuseport", 0),
+        ]
+        if self.max_connection_age > 0:
+            age_ms = int(self.max_connection_age * 1000)
+            options += [
+                ("grpc.max_connection_age_ms", age_ms),
+                ("grpc.max_connection_age_grace_ms", max(age_ms // 10, 5000)),
+            ]
+        return options
 
 
 class GrpcService:
-    """A started server for one context; `port` is the bound port (0 asks for a free one)."""
+    """A started server for one context; `port` is the bound port (0 asks for a free one).
+    With `database`, its health follows that database (and the definition's other checks)."""
 
     def __init__(
-        self, definition: ServiceDefinition, verifier: TokenVerifier, host: str, port: int
+        self,
+        definition: ServiceDefinition,
+        verifier: TokenVerifier,
+        host: str,
+        port: int,
+        *,
+        database: Database | None = None,
+        options: ServerOptions | None = None,
     ) -> None:
         self.definition = definition
+        self.options = options or ServerOptions()
+        self.host = host
         self.health = HealthServicer()
+        checks = [*([database_check(database)] if database else []), *definition.health_checks]
+        self.monitor = HealthMonitor(
+            definition.context,
+            self.health,
+            definition.service_names,
+            checks,
+            self.options.health_interval,
+        )
+        self.metrics: MetricsServer | None = None
         self.server = grpc.aio.server(
-            interceptors=[CallInterceptor(verifier, definition.access)],
-            options=[
-                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-                ("grpc.so_reuseport", 0),
+            interceptors=[
+                TelemetryInterceptor(definition.context),
+                CallInterceptor(verifier, definition.access),
             ],
+            options=self.options.grpc_options(),
         )
         definition.add_to_server(self.server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
@@ -69,26 +122,42 @@ class GrpcService:
         self.address = f"{host}:{self.port}"
         self._tasks: list[asyncio.Task[None]] = []
 
+    @property
+    def metrics_port(self) -> int | None:
+        return self.metrics.port if self.metrics else None
+
     async def start(self) -> None:
-        for hook in self.definition.on_start:
-            await hook()
-        await self.server.start()
-        for job in self.definition.background:
-            self._tasks.append(asyncio.create_task(job(), name=f"{self.definition.context}-bg"))
-        for name in ["", *self.definition.service_names]:
-            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
-        log.info("%s serving on %s", self.definition.context, self.address)
+        context = self.definition.context
+        with log_scope(context):
+            for hook in self.definition.on_start:
+                await hook()
+            await self.server.start()
+            if self.options.metrics_port is not None:
+                self.metrics = MetricsServer.acquire(self.host, self.options.metrics_port)
+            for job in [*self.definition.background, self.monitor.run]:
+                self._tasks.append(asyncio.create_task(job(), name=f"{context}-bg"))
+            await self.monitor.check_once()
+            log.info(
+                "%s serving on %s%s",
+                context,
+                self.address,
+                f" (metrics on port {self.metrics.port})" if self.metrics else "",
+            )
 
     async def stop(self, grace: float = 5.0) -> None:
-        await self.health.enter_graceful_shutdown()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        await self.server.stop(grace)
-        for hook in self.definition.on_stop:
-            await hook()
+        with log_scope(self.definition.context):
+            await self.health.enter_graceful_shutdown()
+            for task in self._tasks:
+                task.cancel()
+            for task in self._tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await self.server.stop(grace)
+            for hook in self.definition.on_stop:
+                await hook()
+            if self.metrics is not None:
+                self.metrics.release()
+                self.metrics = None
 
 
 async def wait_for_shutdown_signal() -> None:

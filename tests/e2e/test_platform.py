@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -36,6 +37,18 @@ class Platform:
     process: subprocess.Popen[str]
     base_url: str
     output: list[str]
+    reader: threading.Thread
+
+    def lines_after(self, start: int) -> list[str]:
+        return self.output[start:]
+
+
+def drain(process: subprocess.Popen[str], output: list[str]) -> None:
+    """Keep reading the platform's output: a pipe nobody reads fills up (64 KiB of logs) and
+    then blocks the platform in the middle of whatever it logs."""
+    assert process.stdout is not None
+    for line in process.stdout:
+        output.append(line)
 
 
 @pytest.fixture(scope="module")
@@ -78,10 +91,13 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         process.kill()
         pytest.fail("tagen run did not start:\n" + "".join(output[-40:]))
     assert any(f"gateway listening on http://127.0.0.1:{gateway_port}" in x for x in output)
-    yield Platform(process, f"http://127.0.0.1:{gateway_port}", output)
+    reader = threading.Thread(target=drain, args=(process, output), daemon=True)
+    reader.start()
+    yield Platform(process, f"http://127.0.0.1:{gateway_port}", output, reader)
     if process.poll() is None:
         process.kill()
         process.wait(10)
+    reader.join(10)
 
 
 def login(http: httpx.Client, username: str, password: str) -> dict[str, str]:
@@ -275,8 +291,8 @@ def test_schemathesis_finds_no_server_error_on_any_route(
 
 
 def test_stops_cleanly_on_sigint(platform: Platform) -> None:
+    start = len(platform.output)
     platform.process.send_signal(signal.SIGINT)
-    assert platform.process.wait(30) == 0
-    assert platform.process.stdout is not None
-    rest = platform.process.stdout.read()
-    assert "stopping" in rest
+    assert platform.process.wait(30) == 0, "".join(platform.output[-40:])
+    platform.reader.join(10)
+    assert any("stopping" in line for line in platform.lines_after(start))

@@ -1,0 +1,133 @@
+"""Structured logs: every line names the service, the RPC or HTTP route being served, the
+correlation id (x-request-id), the calling user and the trace id; JSON lines when the output
+is not a terminal (or LOG_FORMAT=json), a readable console format on a terminal.
+
+Every `logging.getLogger(...)` call in the code base goes through the same structlog
+pipeline, so a library's warning carries the same fields as our own lines."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+import structlog
+from opentelemetry import trace
+
+from services.kernel.call_context import active_call
+
+
+@dataclass(frozen=True, slots=True)
+class LogScope:
+    """What the running task works for: a service (context or "gateway") and its method."""
+
+    service: str = ""
+    method: str = ""
+
+
+_NO_SCOPE = LogScope()
+_scope: ContextVar[LogScope | None] = ContextVar("tagen_log_scope", default=None)
+
+
+def current_scope() -> LogScope:
+    return _scope.get() or _NO_SCOPE
+
+
+def set_scope(scope: LogScope) -> object:
+    return _scope.set(scope)
+
+
+def reset_scope(token: object) -> None:
+    _scope.reset(token)  # type: ignore[arg-type]
+
+
+@contextmanager
+def log_scope(service: str, method: str = "") -> Iterator[None]:
+    """Lines logged inside the block name `service` (and `method`)."""
+    token = _scope.set(LogScope(service, method))
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+def add_call_fields(
+    _logger: Any, _name: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: service, method, request_id, user_id and trace_id of the call
+    being served when the line is written (fields already set win)."""
+    scope = _scope.get() or _NO_SCOPE
+    if scope.service:
+        event.setdefault("service", scope.service)
+    if scope.method:
+        event.setdefault("method", scope.method)
+    call = active_call()
+    if call is not None:
+        event.setdefault("request_id", str(call.correlation_id))
+        if call.principal is not None:
+            event.setdefault("user_id", call.principal.subject)
+    span = trace.get_current_span().get_span_context()
+    if span.is_valid:
+        event.setdefault("trace_id", format(span.trace_id, "032x"))
+    return event
+
+
+def _wants_json(stream: TextIO) -> bool:
+    chosen = os.environ.get("LOG_FORMAT", "").strip().lower()
+    if chosen in ("json", "console"):
+        return chosen == "json"
+    isatty = getattr(stream, "isatty", None)
+    return not (isatty and isatty())
+
+
+def configure_logging(
+    *, level: int = logging.INFO, stream: TextIO | None = None, json: bool | None = None
+) -> None:
+    """Route every logger of the process through structlog onto `stream` (stderr)."""
+    out = stream or sys.stderr
+    as_json = _wants_json(out) if json is None else json
+    shared: list[Any] = [
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.ExtraAdder(),
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        add_call_fields,
+    ]
+    renderer: Any
+    if as_json:
+        renderer = structlog.processors.JSONRenderer()
+        shared.append(structlog.processors.format_exc_info)
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=False)
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+    )
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *shared,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+
+
+def get_logger(name: str) -> structlog.stdlib.BoundLogger:
+    """A structured logger (keyword fields) writing through the same pipeline."""
+    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name)
+    return logger

@@ -1,0 +1,185 @@
+"""The observing server interceptor, composed in front of the call interceptor: one access
+log line, RPC counters and a latency histogram, and a server span (parented by the caller's
+W3C traceparent) for every call a service serves. Health and reflection calls are left out."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+from opentelemetry import context as otel_context
+from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
+
+from services.kernel.call_context import CallContext, close_slot, open_slot
+from services.kernel.handlers import replace_behavior
+from services.kernel.interceptor import CORRELATION_HEADER, OPEN_SERVICES
+from services.kernel.logs import LogScope, get_logger, reset_scope, set_scope
+from services.kernel.metrics import RPC_LATENCY, RPC_REQUESTS
+from services.kernel.tracing import extract, tracer
+
+access_log = get_logger("tagen.access")
+
+_CODES_BY_VALUE = {code.value[0]: code for code in grpc.StatusCode}
+_SERVER_ERRORS = frozenset({"UNKNOWN", "INTERNAL", "DATA_LOSS", "UNAVAILABLE"})
+
+
+def status_name(context: grpc.aio.ServicerContext[Any, Any]) -> str:
+    """The name of the status the call ends with (OK when none was set)."""
+    code: Any = context.code()
+    if code is None:
+        return "OK"
+    if isinstance(code, grpc.StatusCode):
+        return code.name
+    found = _CODES_BY_VALUE.get(int(code))
+    return found.name if found else "UNKNOWN"
+
+
+class _MethodTelemetry:
+    """Metric children and span name of one method, made once."""
+
+    def __init__(self, service: str, method: str) -> None:
+        self.service = service
+        self.method = method.lstrip("/")
+        self.scope = LogScope(service, self.method)
+        self.latency = RPC_LATENCY.labels(service, self.method)
+        self._counters: dict[str, Any] = {}
+
+    def count(self, code: str) -> None:
+        counter = self._counters.get(code)
+        if counter is None:
+            counter = self._counters[code] = RPC_REQUESTS.labels(self.service, self.method, code)
+        counter.inc()
+
+
+class _Call:
+    """The bookkeeping of one call, from arrival to its status."""
+
+    __slots__ = (
+        "_scope_token",
+        "_slot",
+        "_slot_token",
+        "_span",
+        "_span_token",
+        "_started",
+        "context",
+        "telemetry",
+    )
+
+    def __init__(
+        self, telemetry: _MethodTelemetry, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> None:
+        self.telemetry = telemetry
+        self.context = context
+        self._started = time.perf_counter()
+        self._slot, self._slot_token = open_slot()
+        self._scope_token = set_scope(telemetry.scope)
+        metadata = context.invocation_metadata() or ()
+        parent = extract(dict(metadata)) if any(k == "traceparent" for k, _ in metadata) else None
+        self._span = tracer().start_span(
+            telemetry.method,
+            context=parent,
+            kind=SpanKind.SERVER,
+            attributes={"rpc.system": "grpc", "rpc.method": telemetry.method},
+        )
+        self._span_token = otel_context.attach(set_span_in_context(self._span, parent))
+
+    def finish(self, code: str, error: BaseException | None = None) -> None:
+        elapsed = time.perf_counter() - self._started
+        telemetry = self.telemetry
+        telemetry.count(code)
+        telemetry.latency.observe(elapsed)
+        if self._slot.call is None:
+            self._slot.call = _unauthenticated_call(self.context)
+        fields: dict[str, Any] = {"code": code, "duration_ms": round(elapsed * 1000, 2)}
+        if code in _SERVER_ERRORS:
+            access_log.warning("rpc", **fields)
+        else:
+            access_log.info("rpc", **fields)
+        span = self._span
+        span.set_attribute("rpc.grpc.status_code", code)
+        if code != "OK":
+            span.set_status(Status(StatusCode.ERROR, code))
+        if error is not None and code in _SERVER_ERRORS:
+            span.record_exception(error)
+        span.end()
+        otel_context.detach(self._span_token)
+        reset_scope(self._scope_token)
+        close_slot(self._slot_token)
+
+
+def _unauthenticated_call(context: grpc.aio.ServicerContext[Any, Any]) -> CallContext | None:
+    """The correlation id a refused call carried, for its access line."""
+    for key, value in context.invocation_metadata() or ():
+        if key == CORRELATION_HEADER:
+            try:
+                return CallContext(correlation_id=uuid.UUID(str(value)))
+            except ValueError:
+                return None
+    return None
+
+
+def _ended(context: grpc.aio.ServicerContext[Any, Any], exc: BaseException) -> str:
+    if isinstance(exc, asyncio.CancelledError):
+        return "CANCELLED"
+    name = status_name(context)
+    return "UNKNOWN" if name == "OK" else name
+
+
+class TelemetryInterceptor(grpc.aio.ServerInterceptor):
+    """Access log, metrics and tracing of every call of one service."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        method: str = details.method  # type: ignore[attr-defined]
+        handler = await continuation(details)
+        if handler is None or method.startswith(OPEN_SERVICES):
+            return handler
+        cached = self._wrapped.get(method)
+        if cached is not None and cached[0] is handler:
+            return cached[1]
+        wrapped = _observe(handler, _MethodTelemetry(self.service, method))
+        self._wrapped[method] = (handler, wrapped)
+        return wrapped
+
+
+def _observe(handler: grpc.RpcMethodHandler, telemetry: _MethodTelemetry) -> grpc.RpcMethodHandler:
+    def unary(behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def run(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            call = _Call(telemetry, context)
+            try:
+                reply = await behavior(request, context)
+            except BaseException as exc:
+                call.finish(_ended(context, exc), exc)
+                raise
+            call.finish(status_name(context))
+            return reply
+
+        return run
+
+    def streaming(behavior: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIterator[Any]]:
+        async def run(
+            request: Any, context: grpc.aio.ServicerContext[Any, Any]
+        ) -> AsyncIterator[Any]:
+            call = _Call(telemetry, context)
+            try:
+                async for item in behavior(request, context):
+                    yield item
+            except BaseException as exc:
+                call.finish(_ended(context, exc), exc)
+                raise
+            call.finish(status_name(context))
+
+        return run
+
+    return replace_behavior(handler, unary, streaming)
