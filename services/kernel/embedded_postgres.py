@@ -36,12 +36,16 @@ class EmbeddedPostgres:
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._server = pgserver.get_server(self.data_dir.resolve(), cleanup_mode="stop")
-        self._watchdog = _start_watchdog(
-            self.data_dir.resolve(), self._server.get_postmaster_info().process.pid
-        )
+        self._watchdog = _start_watchdog(self.data_dir.resolve(), self.postmaster_pid)
         url = to_asyncpg_url(self._server.get_uri())
         log.info("embedded PostgreSQL running in %s", self.data_dir)
         return url
+
+    @property
+    def postmaster_pid(self) -> int:
+        """The process id of the running server."""
+        assert self._server is not None, "not started"
+        return int(self._server.get_postmaster_info().process.pid)
 
     def stop(self) -> None:
         if self._server is not None:
