@@ -35,6 +35,7 @@ from services.kernel.metrics import (
     OUTBOX_SHIPPED,
 )
 from services.kernel.outbox import AuditOutboxMixin
+from services.kernel.server import ROUND_ROBIN
 from services.kernel.settings import Settings
 from services.kernel.tokens import ServiceIdentity
 from services.kernel.tracing import SpanKind, inject, tracer
@@ -278,6 +279,7 @@ class OutboxRelay:
                 self._channel = grpc.aio.insecure_channel(
                     self.address,
                     options=[
+                        ROUND_ROBIN,
                         ("grpc.initial_reconnect_backoff_ms", backoff_ms),
                         ("grpc.min_reconnect_backoff_ms", backoff_ms),
                         ("grpc.max_reconnect_backoff_ms", int(self.options.max_backoff * 1000)),

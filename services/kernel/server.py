@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import grpc
@@ -28,6 +28,10 @@ from services.kernel.tokens import TokenVerifier
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+
+#: Client channel option: spread calls over every address the target resolves to (with a
+#: `dns:///<headless service>:<port>` target, every ready pod) instead of the first one.
+ROUND_ROBIN = ("grpc.lb_policy_name", "round_robin")
 
 
 @dataclass
@@ -160,14 +164,23 @@ class GrpcService:
                 self.metrics = None
 
 
-async def wait_for_shutdown_signal() -> None:
-    """Returns on SIGTERM or SIGINT."""
+@contextlib.asynccontextmanager
+async def shutdown_signals() -> AsyncIterator[asyncio.Event]:
+    """An event set by SIGTERM or SIGINT. The handlers stay installed until the block ends, so
+    a second signal during the clean stop that follows (a second Ctrl-C, SIGINT to the whole
+    process group) cannot break the stop off with KeyboardInterrupt half-way."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        yield stop
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
+
+
+async def wait_for_shutdown_signal() -> None:
+    """Returns on SIGTERM or SIGINT."""
+    async with shutdown_signals() as stop:
+        await stop.wait()
