@@ -32,8 +32,8 @@ class QueueGauges:
             ValidationRun.status, ValidationRun.duration_seconds, ValidationRun.completed_at
         ).where(ValidationRun.completed_at > self.since)
         async with self.db.read_only() as session:
-            counts = dict((await session.execute(by_status)).tuples().all())
-            done = (await session.execute(finished)).tuples().all()
+            counts = {status: count for status, count in (await session.execute(by_status)).all()}
+            done = (await session.execute(finished)).all()
         for status in ValidationStatus:
             VALIDATION_RUNS.labels(status.value).set(counts.get(status, 0))
         for status, seconds, completed_at in done:

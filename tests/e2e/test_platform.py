@@ -3,6 +3,7 @@ only through the HTTP gateway, the way the web frontend uses the platform."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -100,6 +101,22 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     reader.join(10)
 
 
+def logged_by(platform: Platform, request_id: str, services: set[str]) -> bool:
+    """Whether JSON log lines of each of `services` name `request_id` (the platform logs JSON:
+    its output is a pipe, not a terminal); access lines are written just after the reply."""
+    deadline = time.monotonic() + 10
+    while True:
+        found: set[str] = set()
+        for line in list(platform.output):
+            if line.startswith("{") and request_id in line:
+                record = json.loads(line)
+                if record.get("request_id") == request_id:
+                    found.add(record["service"])
+        if services <= found or time.monotonic() > deadline:
+            return services <= found
+        time.sleep(0.05)
+
+
 def login(http: httpx.Client, username: str, password: str) -> dict[str, str]:
     reply = http.post("/v1/auth:login", json={"username": username, "password": password})
     assert reply.status_code == 200, reply.text
@@ -187,12 +204,16 @@ def test_a_request_from_creation_to_download(platform: Platform, tmp_path: Path)
         assert revision.status_code == 200, revision.text
         assert revision.json()["revision"]["version"] == 1
 
+        validation_call = str(uuid.uuid4())
         queued = http.post(
             f"/v1/requests/{rid}/validations",
-            headers=rita,
+            headers={**rita, "x-request-id": validation_call},
             json={"ta_revision_id": revision.json()["revision"]["id"]},
         )
         assert queued.status_code == 200, queued.text
+        # The JSON log lines of that call, in every service it went through.
+        assert logged_by(platform, validation_call, {"gateway", "validation", "requests"})
+        assert logged_by(platform, correlation, {"gateway", "requests"})
         run_id = queued.json()["validation_run"]["id"]
         deadline = time.monotonic() + 60
         run = queued.json()["validation_run"]
