@@ -35,26 +35,21 @@ CREATE SCHEMA IF NOT EXISTS validation AUTHORIZATION tagen_owner;
 CREATE SCHEMA IF NOT EXISTS knowledge AUTHORIZATION tagen_owner;
 CREATE SCHEMA IF NOT EXISTS audit AUTHORIZATION tagen_owner;
 
--- Each context's service: its own schema, data only (no DDL).
-GRANT USAGE ON SCHEMA identity TO tagen_identity;
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA identity TO tagen_identity;
-ALTER DEFAULT PRIVILEGES FOR ROLE tagen_owner IN SCHEMA identity
-    GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO tagen_identity;
-
-GRANT USAGE ON SCHEMA requests TO tagen_requests;
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA requests TO tagen_requests;
-ALTER DEFAULT PRIVILEGES FOR ROLE tagen_owner IN SCHEMA requests
-    GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO tagen_requests;
-
-GRANT USAGE ON SCHEMA validation TO tagen_validation;
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA validation TO tagen_validation;
-ALTER DEFAULT PRIVILEGES FOR ROLE tagen_owner IN SCHEMA validation
-    GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO tagen_validation;
-
-GRANT USAGE ON SCHEMA knowledge TO tagen_knowledge;
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA knowledge TO tagen_knowledge;
-ALTER DEFAULT PRIVILEGES FOR ROLE tagen_owner IN SCHEMA knowledge
-    GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO tagen_knowledge;
+-- Each context's service: its own schema, data only (no DDL), tables of later migrations too.
+DO $$
+DECLARE
+    context text;
+BEGIN
+    FOREACH context IN ARRAY ARRAY['identity', 'requests', 'validation', 'knowledge'] LOOP
+        EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', context, 'tagen_' || context);
+        EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I TO %I',
+                       context, 'tagen_' || context);
+        EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE tagen_owner IN SCHEMA %I '
+                       'GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO %I',
+                       context, 'tagen_' || context);
+    END LOOP;
+END
+$$;
 
 -- Sequences (identity columns use them implicitly through INSERT; explicit ones need USAGE).
 ALTER DEFAULT PRIVILEGES FOR ROLE tagen_owner

@@ -1,4 +1,5 @@
-"""Rebuilding a gRPC method handler around a new behaviour, for server interceptors."""
+"""Server interceptors that wrap each method's handler in a new behaviour: the handler of a
+method is rebuilt once (a server's handlers do not change once it serves), not on each call."""
 
 from __future__ import annotations
 
@@ -6,6 +7,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
+
+#: Infrastructure services every server carries; they need no token and are not observed.
+OPEN_SERVICES = (
+    "/grpc.health.v1.Health/",
+    "/grpc.reflection.v1alpha.ServerReflection/",
+    "/grpc.reflection.v1.ServerReflection/",
+)
 
 UnaryWrapper = Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]
 StreamWrapper = Callable[[Callable[..., AsyncIterator[Any]]], Callable[..., AsyncIterator[Any]]]
@@ -33,3 +41,31 @@ def replace_behavior(
     return grpc.stream_stream_rpc_method_handler(
         streaming(handler.stream_stream), handler.request_deserializer, handler.response_serializer
     )
+
+
+class WrappingInterceptor(grpc.aio.ServerInterceptor):
+    """Runs `wrap(handler, method)` once per method of the application's services (the
+    infrastructure services pass through untouched) and serves the wrapped handler."""
+
+    def __init__(self) -> None:
+        #: method -> (the server's handler, the handler to run)
+        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+
+    def wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+        raise NotImplementedError
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        method: str = details.method  # type: ignore[attr-defined]
+        handler = await continuation(details)
+        if handler is None or method.startswith(OPEN_SERVICES):
+            return handler
+        cached = self._wrapped.get(method)
+        if cached is not None and cached[0] is handler:
+            return cached[1]
+        wrapped = self.wrap(handler, method)
+        self._wrapped[method] = (handler, wrapped)
+        return wrapped

@@ -11,7 +11,7 @@ import grpc
 from services.kernel.access import Access
 from services.kernel.call_context import CallContext, Principal, reset_call, set_call
 from services.kernel.errors import PermissionDenied, Unauthenticated
-from services.kernel.handlers import replace_behavior
+from services.kernel.handlers import WrappingInterceptor, replace_behavior
 from services.kernel.status_mapping import map_exception
 from services.kernel.tokens import TokenVerifier
 
@@ -19,12 +19,6 @@ CORRELATION_HEADER = "x-request-id"
 CLIENT_IP_HEADER = "x-client-ip"
 CLIENT_AGENT_HEADER = "x-client-user-agent"
 
-#: Infrastructure services every server carries; they need no token.
-OPEN_SERVICES = (
-    "/grpc.health.v1.Health/",
-    "/grpc.reflection.v1alpha.ServerReflection/",
-    "/grpc.reflection.v1.ServerReflection/",
-)
 
 
 def _parse_uuid(value: str | None) -> uuid.UUID | None:
@@ -46,29 +40,14 @@ def _peer_ip(peer: str) -> str | None:
     return None
 
 
-class CallInterceptor(grpc.aio.ServerInterceptor):
+class CallInterceptor(WrappingInterceptor):
     def __init__(self, verifier: TokenVerifier, access_table: Mapping[str, Access]) -> None:
+        super().__init__()
         self._verifier = verifier
         self._access = dict(access_table)
-        #: method -> (the server's handler, the handler to run); a server's handlers do not
-        #: change once it serves, so each method's handler is wrapped once, not on every call.
-        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        method: str = details.method  # type: ignore[attr-defined]
-        handler = await continuation(details)
-        if handler is None or method.startswith(OPEN_SERVICES):
-            return handler
-        cached = self._wrapped.get(method)
-        if cached is not None and cached[0] is handler:
-            return cached[1]
-        wrapped = _wrap(handler, lambda ctx: self._enter(ctx, method))
-        self._wrapped[method] = (handler, wrapped)
-        return wrapped
+    def wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+        return _wrap(handler, lambda ctx: self._enter(ctx, method))
 
     def _enter(self, context: grpc.aio.ServicerContext[Any, Any], method: str) -> CallContext:
         metadata = dict(context.invocation_metadata() or ())

@@ -15,8 +15,8 @@ from opentelemetry import context as otel_context
 from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
 
 from services.kernel.call_context import CallContext, close_slot, open_slot
-from services.kernel.handlers import replace_behavior
-from services.kernel.interceptor import CORRELATION_HEADER, OPEN_SERVICES
+from services.kernel.handlers import WrappingInterceptor, replace_behavior
+from services.kernel.interceptor import CORRELATION_HEADER
 from services.kernel.logs import LogScope, get_logger, reset_scope, set_scope
 from services.kernel.metrics import RPC_LATENCY, RPC_REQUESTS
 from services.kernel.tracing import extract, tracer
@@ -129,28 +129,15 @@ def _ended(context: grpc.aio.ServicerContext[Any, Any], exc: BaseException) -> s
     return "UNKNOWN" if name == "OK" else name
 
 
-class TelemetryInterceptor(grpc.aio.ServerInterceptor):
+class TelemetryInterceptor(WrappingInterceptor):
     """Access log, metrics and tracing of every call of one service."""
 
     def __init__(self, service: str) -> None:
+        super().__init__()
         self.service = service
-        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        method: str = details.method  # type: ignore[attr-defined]
-        handler = await continuation(details)
-        if handler is None or method.startswith(OPEN_SERVICES):
-            return handler
-        cached = self._wrapped.get(method)
-        if cached is not None and cached[0] is handler:
-            return cached[1]
-        wrapped = _observe(handler, _MethodTelemetry(self.service, method))
-        self._wrapped[method] = (handler, wrapped)
-        return wrapped
+    def wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+        return _observe(handler, _MethodTelemetry(self.service, method))
 
 
 def _observe(handler: grpc.RpcMethodHandler, telemetry: _MethodTelemetry) -> grpc.RpcMethodHandler:
