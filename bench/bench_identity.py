@@ -20,7 +20,7 @@ import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._grpc_load import ECHO_METHOD, closed_loop, start_echo
+from bench._grpc_load import ECHO_METHOD, closed_loop, log_like_production, start_echo
 from services.cli.main import run_async
 
 
@@ -34,6 +34,8 @@ def run_identity(url: str, keys: tuple[bytes, bytes, str], port: int, ready: mp.
     from services.kernel.runtime import Runtime
     from services.kernel.settings import Settings
     from services.kernel.tokens import KeyMaterial
+
+    log_like_production()
 
     async def main() -> None:
         settings = Settings(

@@ -85,28 +85,44 @@ def _wants_json(stream: TextIO) -> bool:
     return not (isatty and isatty())
 
 
+#: Fields every line gets, whether it comes from structlog or from a stdlib logger.
+_FIELDS: list[Any] = [
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+    add_call_fields,
+]
+
+# structlog loggers hand their event to the stdlib logger of the same name (so levels,
+# handlers and the formatter below apply to them as to any library's logger). Configured once,
+# at import: loggers are cached on first use, before or after configure_logging.
+structlog.configure(
+    processors=[
+        structlog.stdlib.filter_by_level,
+        *_FIELDS,
+        structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+    ],
+    logger_factory=structlog.stdlib.LoggerFactory(),
+    wrapper_class=structlog.stdlib.BoundLogger,
+    cache_logger_on_first_use=True,
+)
+
+
 def configure_logging(
     *, level: int = logging.INFO, stream: TextIO | None = None, json: bool | None = None
 ) -> None:
-    """Route every logger of the process through structlog onto `stream` (stderr)."""
+    """Write every logger of the process onto `stream` (stderr): JSON lines, or the console
+    format on a terminal."""
     out = stream or sys.stderr
     as_json = _wants_json(out) if json is None else json
-    shared: list[Any] = [
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
-        structlog.stdlib.ExtraAdder(),
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-        add_call_fields,
-    ]
-    renderer: Any
-    if as_json:
-        renderer = structlog.processors.JSONRenderer()
-        shared.append(structlog.processors.format_exc_info)
-    else:
-        renderer = structlog.dev.ConsoleRenderer(colors=False)
+    renderers: list[Any] = (
+        [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+        if as_json
+        else [structlog.dev.ConsoleRenderer(colors=False)]
+    )
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *_FIELDS],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderers],
     )
     handler = logging.StreamHandler(out)
     handler.setFormatter(formatter)
@@ -115,16 +131,6 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    structlog.configure(
-        processors=[
-            structlog.stdlib.filter_by_level,
-            *shared,
-            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
-        ],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
-    )
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
