@@ -9,17 +9,12 @@ import time
 import uuid
 from typing import Any
 
-from opentelemetry import context as otel_context
-from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
-
 from services.gateway.asgi import Message, Receive, Scope, Send
 from services.gateway.forwarding import Incoming
 from services.kernel.call_context import CallContext, set_call
-from services.kernel.logs import LogScope, get_logger, reset_scope, set_scope
+from services.kernel.logs import LogScope, access_log, reset_scope, set_scope
 from services.kernel.metrics import HTTP_LATENCY, HTTP_REQUESTS
-from services.kernel.tracing import extract, tracer
-
-access_log = get_logger("tagen.access")
+from services.kernel.tracing import ServerSpan
 
 #: The scope key where the gateway names the route it matched (an operation id or a fixed
 #: path); requests that match nothing are counted as "unmatched".
@@ -71,15 +66,11 @@ class ObservedApp:
                 status = int(message["status"])
             await send(message)
 
-        headers = _traceparent(scope)
-        parent = extract(headers) if headers else None
-        span = tracer().start_span(
+        span = ServerSpan(
             f"{method} {path}",
-            context=parent,
-            kind=SpanKind.SERVER,
-            attributes={"http.request.method": method, "url.path": path},
+            _traceparent(scope),
+            {"http.request.method": method, "url.path": path},
         )
-        span_token = otel_context.attach(set_span_in_context(span, parent))
         scope_token = set_scope(LogScope("gateway", f"{method} {path}"))
         try:
             await self.app(scope, receive, observed_send)
@@ -95,10 +86,5 @@ class ObservedApp:
                     access_log.warning("http", **fields)
                 else:
                     access_log.info("http", **fields)
-            span.set_attribute("http.route", route)
-            span.set_attribute("http.response.status_code", status)
-            if status >= 500:
-                span.set_status(Status(StatusCode.ERROR))
-            span.end()
+            span.finish({"http.route": route, "http.response.status_code": status}, status >= 500)
             reset_scope(scope_token)
-            otel_context.detach(span_token)

@@ -20,7 +20,6 @@ CLIENT_IP_HEADER = "x-client-ip"
 CLIENT_AGENT_HEADER = "x-client-user-agent"
 
 
-
 def _parse_uuid(value: str | None) -> uuid.UUID | None:
     if not value:
         return None

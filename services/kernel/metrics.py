@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import weakref
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from prometheus_client import (
@@ -92,6 +94,21 @@ PIPELINE_STAGE_SECONDS = Histogram(
     ["stage", "outcome"],
     buckets=JOB_BUCKETS,
 )
+
+
+@contextmanager
+def timed_stage(stage: str) -> Iterator[None]:
+    """Observe the block's duration in tagen_pipeline_stage_duration_seconds, with outcome
+    "ok", or "error" when it raises (the generation pipeline wraps each stage in it)."""
+    started = time.perf_counter()
+    outcome = "error"
+    try:
+        yield
+        outcome = "ok"
+    finally:
+        PIPELINE_STAGE_SECONDS.labels(stage, outcome).observe(time.perf_counter() - started)
+
+
 HEALTH_STATUS = Gauge(
     "tagen_health_serving",
     "1 while the service's dependencies (database, storage) answer, else 0",

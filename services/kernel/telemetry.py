@@ -11,17 +11,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
-from opentelemetry import context as otel_context
-from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
 
 from services.kernel.call_context import CallContext, close_slot, open_slot
 from services.kernel.handlers import WrappingInterceptor, replace_behavior
 from services.kernel.interceptor import CORRELATION_HEADER
-from services.kernel.logs import LogScope, get_logger, reset_scope, set_scope
+from services.kernel.logs import LogScope, access_log, reset_scope, set_scope
 from services.kernel.metrics import RPC_LATENCY, RPC_REQUESTS
-from services.kernel.tracing import extract, tracer
-
-access_log = get_logger("tagen.access")
+from services.kernel.tracing import ServerSpan
 
 _CODES_BY_VALUE = {code.value[0]: code for code in grpc.StatusCode}
 _SERVER_ERRORS = frozenset({"UNKNOWN", "INTERNAL", "DATA_LOSS", "UNAVAILABLE"})
@@ -45,6 +41,7 @@ class _MethodTelemetry:
         self.service = service
         self.method = method.lstrip("/")
         self.scope = LogScope(service, self.method)
+        self.span_attributes = {"rpc.system": "grpc", "rpc.method": self.method}
         self.latency = RPC_LATENCY.labels(service, self.method)
         self._counters: dict[str, Any] = {}
 
@@ -63,7 +60,6 @@ class _Call:
         "_slot",
         "_slot_token",
         "_span",
-        "_span_token",
         "_started",
         "context",
         "telemetry",
@@ -78,14 +74,8 @@ class _Call:
         self._slot, self._slot_token = open_slot()
         self._scope_token = set_scope(telemetry.scope)
         metadata = context.invocation_metadata() or ()
-        parent = extract(dict(metadata)) if any(k == "traceparent" for k, _ in metadata) else None
-        self._span = tracer().start_span(
-            telemetry.method,
-            context=parent,
-            kind=SpanKind.SERVER,
-            attributes={"rpc.system": "grpc", "rpc.method": telemetry.method},
-        )
-        self._span_token = otel_context.attach(set_span_in_context(self._span, parent))
+        carrier = dict(metadata) if any(k == "traceparent" for k, _ in metadata) else None
+        self._span = ServerSpan(telemetry.method, carrier, telemetry.span_attributes)
 
     def finish(self, code: str, error: BaseException | None = None) -> None:
         elapsed = time.perf_counter() - self._started
@@ -94,19 +84,15 @@ class _Call:
         telemetry.latency.observe(elapsed)
         if self._slot.call is None:
             self._slot.call = _unauthenticated_call(self.context)
+        server_error = code in _SERVER_ERRORS
         fields: dict[str, Any] = {"code": code, "duration_ms": round(elapsed * 1000, 2)}
-        if code in _SERVER_ERRORS:
+        if server_error:
             access_log.warning("rpc", **fields)
         else:
             access_log.info("rpc", **fields)
-        span = self._span
-        span.set_attribute("rpc.grpc.status_code", code)
-        if code != "OK":
-            span.set_status(Status(StatusCode.ERROR, code))
-        if error is not None and code in _SERVER_ERRORS:
-            span.record_exception(error)
-        span.end()
-        otel_context.detach(self._span_token)
+        self._span.finish(
+            {"rpc.grpc.status_code": code}, code != "OK", error if server_error else None
+        )
         reset_scope(self._scope_token)
         close_slot(self._slot_token)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
-from opentelemetry.trace import SpanKind, Tracer
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer, set_span_in_context
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +42,51 @@ def configure_tracing(service_name: str) -> bool:
     return True
 
 
+_TRACER = trace.get_tracer(TRACER_NAME)  # follows the provider installed later, if any
+
+
 def tracer() -> Tracer:
-    return trace.get_tracer(TRACER_NAME)
+    return _TRACER
+
+
+def tracing_active() -> bool:
+    """Whether a tracer provider records spans (the OTLP exporter, or a test's)."""
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+
+
+class ServerSpan:
+    """The span of one served request, current while it is served: a child of the caller's
+    traceparent when it sent one. Without a recording provider and without a caller's trace
+    nothing is created (the hot path pays nothing for tracing that is off)."""
+
+    __slots__ = ("_token", "span")
+
+    def __init__(
+        self, name: str, carrier: Mapping[str, Any] | None, attributes: dict[str, Any]
+    ) -> None:
+        parent = extract(carrier) if carrier else None
+        self.span: Span | None = None
+        self._token: object = None
+        if parent is None and not tracing_active():
+            return
+        self.span = _TRACER.start_span(
+            name, context=parent, kind=SpanKind.SERVER, attributes=attributes
+        )
+        self._token = otel_context.attach(set_span_in_context(self.span, parent))
+
+    def finish(
+        self, attributes: dict[str, Any], failed: bool, error: BaseException | None = None
+    ) -> None:
+        span = self.span
+        if span is None:
+            return
+        span.set_attributes(attributes)
+        if failed:
+            span.set_status(Status(StatusCode.ERROR))
+            if error is not None:
+                span.record_exception(error)
+        span.end()
+        otel_context.detach(self._token)  # type: ignore[arg-type]
 
 
 class _MetadataGetter:
@@ -75,4 +118,12 @@ def inject(pairs: Iterable[tuple[str, str]] = ()) -> tuple[tuple[str, str], ...]
     return (*pairs, *carrier.items())
 
 
-__all__ = ["SpanKind", "configure_tracing", "extract", "inject", "tracer"]
+__all__ = [
+    "ServerSpan",
+    "SpanKind",
+    "configure_tracing",
+    "extract",
+    "inject",
+    "tracer",
+    "tracing_active",
+]
