@@ -16,7 +16,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.kernel.logs import configure_logging
+from services.kernel.logs import access_log, configure_logging
 
 
 class LogLines:
@@ -32,20 +32,28 @@ class LogLines:
 
 
 @contextmanager
-def captured_logs() -> Iterator[LogLines]:
-    """The process's log lines, as the JSON a non-terminal gets, while the block runs."""
+def preserved_logging() -> Iterator[None]:
+    """Whatever the block configures, the process logs as before once it ends."""
     root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    buffer = io.StringIO()
-    configure_logging(stream=buffer, json=True)
+    handlers, level, access = list(root.handlers), root.level, access_log.logger
     try:
-        yield LogLines(buffer)
+        yield
     finally:
         for handler in list(root.handlers):
             root.removeHandler(handler)
         for handler in handlers:
             root.addHandler(handler)
         root.setLevel(level)
+        access_log.logger = access
+
+
+@contextmanager
+def captured_logs() -> Iterator[LogLines]:
+    """The process's log lines, as the JSON a non-terminal gets, while the block runs."""
+    buffer = io.StringIO()
+    with preserved_logging():
+        configure_logging(stream=buffer, json=True)
+        yield LogLines(buffer)
 
 
 _exporter: InMemorySpanExporter | None = None

@@ -34,10 +34,6 @@ _NO_SCOPE = LogScope()
 _scope: ContextVar[LogScope | None] = ContextVar("tagen_log_scope", default=None)
 
 
-def current_scope() -> LogScope:
-    return _scope.get() or _NO_SCOPE
-
-
 def set_scope(scope: LogScope) -> object:
     return _scope.set(scope)
 
@@ -118,14 +114,15 @@ class AccessLog:
     NAME = "tagen.access"
 
     def __init__(self) -> None:
-        self._logger: Any = None
+        self.logger: Any = None
+        """The structlog logger lines go to (None: not configured, nothing is written)."""
 
     def configure(self, stream: TextIO, renderers: list[Any], level: int) -> None:
         def name(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:
             event["logger"] = self.NAME
             return event
 
-        self._logger = structlog.wrap_logger(
+        self.logger = structlog.wrap_logger(
             structlog.WriteLogger(stream),
             processors=[
                 structlog.processors.add_log_level,
@@ -138,12 +135,12 @@ class AccessLog:
         ).bind()
 
     def info(self, event: str, **fields: Any) -> None:
-        if self._logger is not None:
-            self._logger.info(event, **fields)
+        if self.logger is not None:
+            self.logger.info(event, **fields)
 
     def warning(self, event: str, **fields: Any) -> None:
-        if self._logger is not None:
-            self._logger.warning(event, **fields)
+        if self.logger is not None:
+            self.logger.warning(event, **fields)
 
 
 access_log = AccessLog()
@@ -173,9 +170,3 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-
-
-def get_logger(name: str) -> structlog.stdlib.BoundLogger:
-    """A structured logger (keyword fields) writing through the same pipeline."""
-    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name)
-    return logger

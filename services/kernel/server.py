@@ -135,12 +135,12 @@ class GrpcService:
         with log_scope(context):
             for hook in self.definition.on_start:
                 await hook()
+            await self.monitor.check_once()  # the first probe already sees the dependencies
             await self.server.start()
             if self.options.metrics_port is not None:
                 self.metrics = MetricsServer.acquire(self.host, self.options.metrics_port)
             for job in [*self.definition.background, self.monitor.run]:
                 self._tasks.append(asyncio.create_task(job(), name=f"{context}-bg"))
-            await self.monitor.check_once()
             log.info(
                 "%s serving on %s%s",
                 context,

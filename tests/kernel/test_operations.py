@@ -1,10 +1,13 @@
 """The shared bootstrap as an operator sees it: health that follows the database, the metrics
-port of a service, unexpected errors logged with their method and request id, and the
-traceparent that service-to-service calls carry."""
+port of a service, unexpected errors logged with their method and request id, the log format,
+pipeline stage timings, and the traceparent that service-to-service calls carry."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -21,12 +24,14 @@ from tagen.identity.v1 import identity_pb2_grpc as pb_grpc
 from services.kernel.access import PUBLIC
 from services.kernel.db import Database
 from services.kernel.interceptor import CORRELATION_HEADER
+from services.kernel.logs import configure_logging
+from services.kernel.metrics import label_values, timed_stage
 from services.kernel.outbound import service_call_metadata
 from services.kernel.server import GrpcService, ServerOptions, ServiceDefinition
 from services.kernel.tracing import tracer
 from tests.conftest import bearer
 from tests.database import scratch_database
-from tests.observability import captured_logs, metric_value, span_exporter
+from tests.observability import captured_logs, metric_value, preserved_logging, span_exporter
 
 BOOM = "/tagen.test.v1.Boom/Explode"
 
@@ -166,3 +171,36 @@ async def test_service_calls_carry_the_current_trace(runtime) -> None:
     trace_id = format(span.get_span_context().trace_id, "032x")
     assert metadata["traceparent"].split("-")[1] == trace_id
     assert bearer(identity.token())[0][0] == "authorization" and "authorization" in metadata
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_gets_the_console_format_unless_json_is_asked(monkeypatch) -> None:
+    with preserved_logging():
+        monkeypatch.delenv("LOG_FORMAT", raising=False)
+        for env, is_json in ((None, False), ("json", True)):
+            if env:
+                monkeypatch.setenv("LOG_FORMAT", env)
+            out = Terminal()
+            configure_logging(stream=out)
+            logging.getLogger("tagen.test").warning("disk %s", "full")
+            line = out.getvalue().strip()
+            assert "disk full" in line
+            assert line.startswith("{") is is_json
+
+
+def test_pipeline_stages_are_timed_by_outcome() -> None:
+    def count(outcome: str) -> float:
+        return sum(
+            label_values("tagen_pipeline_stage_duration_seconds_count", stage="t", outcome=outcome)
+        )
+
+    ok, error = count("ok"), count("error")
+    with timed_stage("t"):
+        pass
+    with contextlib.suppress(ValueError), timed_stage("t"):
+        raise ValueError("stage failed")
+    assert (count("ok"), count("error")) == (ok + 1, error + 1)
