@@ -69,3 +69,18 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):
         wrapped = self.wrap(handler, method)
         self._wrapped[method] = (handler, wrapped)
         return wrapped
+
+
+class ChainedInterceptor(WrappingInterceptor):
+    """Wrapping interceptors run as one: grpc calls one `intercept_service` per call (each
+    interceptor more would cost a coroutine round trip on every call), and each method's
+    handler is wrapped by every layer once; the first layer is the outermost."""
+
+    def __init__(self, *layers: WrappingInterceptor) -> None:
+        super().__init__()
+        self.layers = layers
+
+    def wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+        for layer in reversed(self.layers):
+            handler = layer.wrap(handler, method)
+        return handler

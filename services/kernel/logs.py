@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+import orjson
 import structlog
 from opentelemetry import trace
 
@@ -146,6 +147,13 @@ class AccessLog:
 access_log = AccessLog()
 
 
+def _dumps(event: Any, **kwargs: Any) -> str:
+    """JSON of one line, by orjson (an access line is written on every call)."""
+    return orjson.dumps(
+        event, default=kwargs.get("default"), option=orjson.OPT_NON_STR_KEYS
+    ).decode()
+
+
 def configure_logging(
     *, level: int = logging.INFO, stream: TextIO | None = None, json: bool | None = None
 ) -> None:
@@ -154,7 +162,7 @@ def configure_logging(
     out = stream or sys.stderr
     as_json = _wants_json(out) if json is None else json
     renderers: list[Any] = (
-        [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+        [structlog.processors.format_exc_info, structlog.processors.JSONRenderer(_dumps)]
         if as_json
         else [structlog.dev.ConsoleRenderer(colors=False)]
     )

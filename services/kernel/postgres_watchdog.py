@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import signal
 import sys
-import time
 from pathlib import Path
 
 import psutil
@@ -49,12 +48,19 @@ def stop_postmaster(process: psutil.Process) -> None:
         process.send_signal(signal.SIGQUIT)  # immediate shutdown
 
 
+def alive(pid: int) -> bool:
+    """Whether `pid` runs (a killed process its parent has not reaped yet does not)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def main(argv: list[str]) -> int:
     owner, data_dir, postmaster = int(argv[1]), Path(argv[2]), int(argv[3])
     sys.stdin.read()  # returns at EOF: the owner closed its end or died
-    deadline = time.monotonic() + 5
-    while psutil.pid_exists(owner) and time.monotonic() < deadline:
-        time.sleep(0.1)  # a clean stop is under way in the owner
+    if alive(owner):
+        return 0  # the owner closed it after stopping the server itself
     process = postmaster_of(data_dir, postmaster)
     if process is None or other_users(data_dir, owner):
         return 0

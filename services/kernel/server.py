@@ -18,6 +18,7 @@ from grpc_reflection.v1alpha import reflection
 
 from services.kernel.access import Access
 from services.kernel.db import Database
+from services.kernel.handlers import ChainedInterceptor
 from services.kernel.health import HealthCheck, HealthMonitor, database_check
 from services.kernel.interceptor import CallInterceptor
 from services.kernel.logs import log_scope
@@ -105,8 +106,10 @@ class GrpcService:
         self.metrics: MetricsServer | None = None
         self.server = grpc.aio.server(
             interceptors=[
-                TelemetryInterceptor(definition.context),
-                CallInterceptor(verifier, definition.access),
+                ChainedInterceptor(
+                    TelemetryInterceptor(definition.context),
+                    CallInterceptor(verifier, definition.access),
+                )
             ],
             options=self.options.grpc_options(),
         )
