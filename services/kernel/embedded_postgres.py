@@ -12,6 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from services.kernel.postgres_watchdog import stop_unless_used
+
 log = logging.getLogger(__name__)
 
 
@@ -48,9 +50,13 @@ class EmbeddedPostgres:
         return int(self._server.get_postmaster_info().process.pid)
 
     def stop(self) -> None:
+        """Stop the server, unless another live process uses it. pgserver alone would leave
+        it running when a user it once registered was killed (its pid stays in the list)."""
         if self._server is not None:
+            postmaster = self.postmaster_pid
             self._server.cleanup()
             self._server = None
+            stop_unless_used(self.data_dir.resolve(), postmaster, os.getpid())
         if self._watchdog is not None:
             assert self._watchdog.stdin is not None
             self._watchdog.stdin.close()  # the watchdog wakes, finds the server stopped

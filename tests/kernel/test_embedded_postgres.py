@@ -11,17 +11,21 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
 OWNER = """
-import sys, time
+import json, sys, time
 from pathlib import Path
 from services.kernel.embedded_postgres import EmbeddedPostgres
 server = EmbeddedPostgres(Path(sys.argv[1]))
 server.start()
 print(server.postmaster_pid, flush=True)
-if sys.argv[2] == "stop":
+if sys.argv[2] == "stale":  # a user that was killed stays in pgserver's list of users
+    handles = Path(sys.argv[1]) / ".handle_pids.json"
+    handles.write_text(json.dumps([*json.loads(handles.read_text()), 4194000]))
+if sys.argv[2] in ("stop", "stale"):
     server.stop()
     print("stopped", flush=True)
 else:
@@ -68,7 +72,8 @@ def test_the_server_of_a_killed_owner_is_stopped(tmp_path: Path) -> None:
             os.kill(postmaster, signal.SIGQUIT)
 
 
-def test_a_clean_owner_stops_its_server(tmp_path: Path) -> None:
-    owner, postmaster = start_owner(tmp_path / "pg", "stop")
+@pytest.mark.parametrize("mode", ["stop", "stale"])
+def test_a_clean_owner_stops_its_server(tmp_path: Path, mode: str) -> None:
+    owner, postmaster = start_owner(tmp_path / "pg", mode)
     assert owner.wait(30) == 0
-    assert gone(postmaster, 5.0)
+    assert gone(postmaster)
