@@ -46,7 +46,7 @@ def start_owner(data_dir: Path, mode: str) -> tuple[subprocess.Popen[str], int]:
     return owner, int(line)
 
 
-def gone(pid: int, seconds: float = 30.0) -> bool:
+def gone(pid: int, seconds: float = 60.0) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
