@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -22,7 +21,7 @@ import grpc
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._grpc_load import log_like_production
-from bench.bench_identity import seed_user
+from bench.bench_identity import identity_database
 from services.cli.main import run_async
 
 
@@ -100,27 +99,8 @@ def main() -> None:
     args = parser.parse_args()
     log_like_production()
 
-    import pgserver
-
-    from services.kernel.embedded_postgres import to_asyncpg_url
-    from services.kernel.enums import UserRoleEnum
-    from services.kernel.migrations import upgrade_all
-    from services.kernel.tokens import AccessTokenSigner, generate_key_material
-
-    with tempfile.TemporaryDirectory(prefix="tagen-bench-") as data:
-        pg = pgserver.get_server(data, cleanup_mode="stop")
-        try:
-            url = to_asyncpg_url(pg.get_uri())
-            upgrade_all(url, ["identity"])
-            user_id = asyncio.run(seed_user(url))
-            keys = generate_key_material()
-            assert keys.private_pem is not None
-            token = AccessTokenSigner(keys.private_pem, "tagen-identity", 3600).issue(
-                user_id, "bench", [UserRoleEnum.ADMIN]
-            )
-            run_async(measure(url, user_id, keys, token, args))
-        finally:
-            pg.cleanup()
+    with identity_database() as (url, user_id, keys, token):
+        run_async(measure(url, user_id, keys, token, args))
 
 
 if __name__ == "__main__":
