@@ -15,7 +15,12 @@ RUN pip install --no-cache-dir . grpcio-tools \
  && pip uninstall -y grpcio-tools
 
 FROM python:3.11-slim
-RUN useradd --uid 10001 --create-home --shell /usr/sbin/nologin tagen
+# libmagic: splunk-appinspect (python-magic) needs it to tell file types in a TA; without it
+# every validation in a container would fail.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libmagic1 \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --uid 10001 --create-home --shell /usr/sbin/nologin tagen
 COPY --from=build /opt/tagen /opt/tagen
 ENV PATH=/opt/tagen/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
 USER 10001

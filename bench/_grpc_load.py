@@ -33,6 +33,16 @@ async def serve_echo(port: int = 0) -> tuple[grpc.aio.Server, int]:
     return server, bound
 
 
+def log_like_production() -> None:
+    """Server processes log as in a pod: JSON lines (one access line per call), here into
+    /dev/null, so the figures include the cost of writing them."""
+    import os
+
+    from services.kernel.logs import configure_logging
+
+    configure_logging(stream=open(os.devnull, "w"), json=True)  # noqa: SIM115 - process-long
+
+
 def run_echo(ready: Any, port: int = 0) -> None:
     """Process target: the echo server on the event loop the services use (run_async, i.e.
     uvloop), until SIGTERM; its port is sent through the pipe end `ready` once it serves."""

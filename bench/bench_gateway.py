@@ -57,8 +57,10 @@ def _runtime(settings_values: dict[str, Any], keys: Any) -> Any:
 def _run(main: Any, profile: str) -> None:
     """run_async(main()) - the services' event loop (uvloop) - under cProfile (written to
     `profile`) when a path is given."""
+    from bench._grpc_load import log_like_production
     from services.cli.main import run_async
 
+    log_like_production()
     if not profile:
         run_async(main())
         return

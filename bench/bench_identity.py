@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing as mp
 import socket
 import sys
 import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._grpc_load import ECHO_METHOD, closed_loop, start_echo
+from bench._grpc_load import ECHO_METHOD, closed_loop, log_like_production, start_echo
 from services.cli.main import run_async
 
 
@@ -34,6 +37,8 @@ def run_identity(url: str, keys: tuple[bytes, bytes, str], port: int, ready: mp.
     from services.kernel.runtime import Runtime
     from services.kernel.settings import Settings
     from services.kernel.tokens import KeyMaterial
+
+    log_like_production()
 
     async def main() -> None:
         settings = Settings(
@@ -100,30 +105,40 @@ async def measure(
     print(f"ratio (b)/(a): {get_user.qps / bare.qps:.1%}   goal: >= 50%")
 
 
+@contextlib.contextmanager
+def identity_database() -> Iterator[tuple[str, uuid.UUID, Any, str]]:
+    """A migrated identity database on a throw-away embedded PostgreSQL with one ADMIN user:
+    its URL, the user's id, fresh key material and an access token of that user."""
+    import pgserver
+
+    from services.kernel.embedded_postgres import to_asyncpg_url
+    from services.kernel.enums import UserRoleEnum
+    from services.kernel.migrations import upgrade_all
+    from services.kernel.tokens import AccessTokenSigner, generate_key_material
+
+    with tempfile.TemporaryDirectory(prefix="tagen-bench-") as data:
+        pg = pgserver.get_server(data, cleanup_mode="stop")
+        try:
+            url = to_asyncpg_url(pg.get_uri())
+            upgrade_all(url, ["identity"])
+            user_id = asyncio.run(seed_user(url))
+            keys = generate_key_material()
+            assert keys.private_pem is not None
+            token = AccessTokenSigner(keys.private_pem, "tagen-identity", 3600).issue(
+                user_id, "bench", [UserRoleEnum.ADMIN]
+            )
+            yield url, user_id, keys, token
+        finally:
+            pg.cleanup()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--in-flight", type=int, default=50)
     args = parser.parse_args()
 
-    import pgserver
-
-    from services.kernel.embedded_postgres import to_asyncpg_url
-    from services.kernel.migrations import upgrade_all
-    from services.kernel.tokens import AccessTokenSigner, generate_key_material
-
-    with tempfile.TemporaryDirectory(prefix="tagen-bench-") as data:
-        pg = pgserver.get_server(data, cleanup_mode="stop")
-        url = to_asyncpg_url(pg.get_uri())
-        upgrade_all(url, ["identity"])
-        user_id = asyncio.run(seed_user(url))
-        keys = generate_key_material()
-        assert keys.private_pem is not None
-        from services.kernel.enums import UserRoleEnum
-
-        token = AccessTokenSigner(keys.private_pem, "tagen-identity", 3600).issue(
-            user_id, "bench", [UserRoleEnum.ADMIN]
-        )
+    with identity_database() as (url, user_id, keys, token):
         ctx = mp.get_context("spawn")
         identity_ready = ctx.Event()
         identity_port = free_port()
@@ -151,7 +166,6 @@ def main() -> None:
             for p in procs:
                 p.terminate()
                 p.join(5)
-            pg.cleanup()
 
 
 if __name__ == "__main__":

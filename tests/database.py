@@ -9,11 +9,12 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import asyncpg
 import sqlalchemy as sa
 
-from services.kernel.embedded_postgres import to_asyncpg_url
+from services.kernel.embedded_postgres import EmbeddedPostgres, to_asyncpg_url
 
 
 def _docker_reachable() -> bool:
@@ -58,14 +59,13 @@ def test_database() -> Iterator[str]:
         with PostgresContainer("pgvector/pgvector:pg16", driver="asyncpg") as container:
             yield container.get_connection_url()
         return
-    import pgserver
-
+    # Stopped at the end of the session, and by its watchdog if this worker is killed.
     with tempfile.TemporaryDirectory(prefix="tagen-pg-") as data_dir:
-        server = pgserver.get_server(data_dir, cleanup_mode="stop")
+        server = EmbeddedPostgres(Path(data_dir))
         try:
-            yield to_asyncpg_url(server.get_uri())
+            yield server.start()
         finally:
-            server.cleanup()
+            server.stop()
 
 
 @contextlib.contextmanager

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -29,7 +30,16 @@ def free_port() -> int:
 class Platform:
     process: subprocess.Popen[str]
     base_url: str
+    #: Every line the platform printed so far (kept up to date by a reader thread).
     output: list[str]
+
+
+def _drain(process: subprocess.Popen[str], output: list[str]) -> None:
+    """Keep reading the platform's output: a pipe nobody reads fills up (64 KiB of logs) and
+    then blocks the platform in the middle of whatever it logs."""
+    assert process.stdout is not None
+    for line in process.stdout:
+        output.append(line)
 
 
 @contextlib.contextmanager
@@ -69,9 +79,12 @@ def run_platform(data_dir: Path, env: Mapping[str, str]) -> Iterator[Platform]:
         process.kill()
         pytest.fail("tagen run did not start:\n" + "".join(output[-40:]))
     assert any(f"gateway listening on http://127.0.0.1:{gateway_port}" in x for x in output)
+    reader = threading.Thread(target=_drain, args=(process, output), daemon=True)
+    reader.start()
     try:
         yield Platform(process, f"http://127.0.0.1:{gateway_port}", output)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait(10)
+        reader.join(10)

@@ -12,9 +12,10 @@ from services.kernel.db import Database
 from services.kernel.embedded_postgres import EmbeddedPostgres
 from services.kernel.migrations import upgrade_all_async
 from services.kernel.runtime import Runtime, available_services
-from services.kernel.server import GrpcService, wait_for_shutdown_signal
+from services.kernel.server import GrpcService, shutdown_signals
 from services.kernel.settings import Settings
 from services.kernel.tokens import KeyMaterial, ensure_key_files
+from services.kernel.tracing import configure_tracing
 
 log = logging.getLogger("tagen")
 
@@ -51,50 +52,57 @@ def _gateway_module() -> Any | None:
 async def serve_context(settings: Settings, context: str) -> None:
     """Production: one context (or the gateway), configured from the environment."""
     runtime = Runtime.from_settings(settings)
+    configure_tracing(f"tagen-{context}")
     if context == "gateway":
         gateway = _gateway_module()
         if gateway is None:
             raise RuntimeError("the gateway is not part of this build")
         running = await gateway.start_gateway(runtime, "0.0.0.0", settings.gateway_port)
-        await wait_for_shutdown_signal()
-        await running.stop()
+        async with shutdown_signals() as stop:
+            await stop.wait()
+            await running.stop()
         return
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL is not set")
     settings.grpc_host = "0.0.0.0"
     service = runtime.create_service(context)
     await service.start()
-    await wait_for_shutdown_signal()
-    await service.stop(settings.grpc_grace_seconds)
+    async with shutdown_signals() as stop:
+        await stop.wait()
+        await service.stop(settings.grpc_grace_seconds)
 
 
 async def run_platform(settings: Settings) -> None:
-    """The embedded default: PostgreSQL, migrations, every service and the gateway."""
+    """The embedded default: PostgreSQL, migrations, every service and the gateway. SIGINT or
+    SIGTERM (at any point, even during start-up) stops everything cleanly, the database last."""
     with database_for_cli(settings) as url:
         await upgrade_all_async(url)
         runtime = Runtime.from_keys(settings, embedded_keys(settings))
+        configure_tracing("tagen")
         started: list[GrpcService] = []
         gateway_running = None
-        try:
-            for context in available_services():
-                service = runtime.create_service(context, database_url=url)
-                await service.start()
-                started.append(service)
-                print(f"{context} gRPC on {service.address}", flush=True)
-            gateway = _gateway_module()
-            if gateway is not None:
-                gateway_running = await gateway.start_gateway(
-                    runtime, "127.0.0.1", settings.gateway_port
-                )
-                print(f"gateway listening on http://127.0.0.1:{gateway_running.port}", flush=True)
-            print("platform ready; Ctrl-C stops it", flush=True)
-            await wait_for_shutdown_signal()
-            print("stopping", flush=True)
-        finally:
-            if gateway_running is not None:
-                await gateway_running.stop()
-            for service in reversed(started):
-                await service.stop(settings.grpc_grace_seconds)
+        async with shutdown_signals() as stop:
+            try:
+                for context in available_services():
+                    service = runtime.create_service(context, database_url=url)
+                    await service.start()
+                    started.append(service)
+                    print(f"{context} gRPC on {service.address}", flush=True)
+                gateway = _gateway_module()
+                if gateway is not None:
+                    gateway_running = await gateway.start_gateway(
+                        runtime, "127.0.0.1", settings.gateway_port
+                    )
+                    port = gateway_running.port
+                    print(f"gateway listening on http://127.0.0.1:{port}", flush=True)
+                print("platform ready; Ctrl-C stops it", flush=True)
+                await stop.wait()
+                print("stopping", flush=True)
+            finally:
+                if gateway_running is not None:
+                    await gateway_running.stop()
+                for service in reversed(started):
+                    await service.stop(settings.grpc_grace_seconds)
 
 
 async def create_admin_command(settings: Settings, username: str, password: str, email: str) -> str:

@@ -1,5 +1,6 @@
 """The HTTP gateway: a lean ASGI app on uvicorn that serves every annotated RPC of every
-generated `tagen.*.v*` module, plus `/openapi.json` and `/healthz`."""
+generated `tagen.*.v*` module, plus `/openapi.json`, `/livez` (the process answers),
+`/readyz` (the backends serve; `/healthz` is its alias) and `/metrics` (Prometheus)."""
 
 from __future__ import annotations
 
@@ -40,11 +41,13 @@ from services.gateway.errors import (
     unauthenticated,
 )
 from services.gateway.forwarding import Incoming, read_incoming
+from services.gateway.observability import ROUTE_KEY, ObservedApp, bind_request
 from services.gateway.openapi import OpenApiBuilder
 from services.gateway.routes import MethodNotAllowed, RouteTable
 from services.gateway.static import StaticSite
 from services.gateway.streaming import DownloadEndpoint, UploadEndpoint
 from services.gateway.transcoder import encode_json
+from services.kernel.metrics import render_latest
 from services.kernel.runtime import Runtime
 from services.kernel.settings import Settings
 
@@ -52,7 +55,10 @@ log = logging.getLogger(__name__)
 
 OPENAPI_PATH = "/openapi.json"
 HEALTH_PATH = "/healthz"
-_FIXED_PATHS = (OPENAPI_PATH, HEALTH_PATH)
+READY_PATH = "/readyz"
+LIVE_PATH = "/livez"
+METRICS_PATH = "/metrics"
+_FIXED_PATHS = (OPENAPI_PATH, HEALTH_PATH, READY_PATH, LIVE_PATH, METRICS_PATH)
 
 
 @dataclass(frozen=True)
@@ -122,6 +128,7 @@ class Gateway:
                 await _lifespan(receive, send)
             return
         incoming = read_incoming(scope, self.config.trust_proxy)
+        bind_request(incoming)
         headers: Headers = [
             (b"x-request-id", incoming.request_id),
             (b"cache-control", b"no-store"),
@@ -149,6 +156,7 @@ class Gateway:
             await self._preflight(send, incoming, path)
             return
         if path in _FIXED_PATHS:
+            scope[ROUTE_KEY] = path
             await self._fixed(path, method, send, headers)
             return
         try:
@@ -165,6 +173,7 @@ class Gateway:
             raise method_not_allowed(method, found.allowed)
         if incoming.authorization_malformed:
             raise unauthenticated("the Authorization header is malformed", token_sent=True)
+        scope[ROUTE_KEY] = found.binding.operation_id
         endpoint = self.endpoints[id(found.binding)]
         await endpoint.serve(scope, receive, send, incoming, found.variables, headers)
 
@@ -174,10 +183,30 @@ class Gateway:
         if path == OPENAPI_PATH:
             await send_bytes(send, 200, self.openapi, headers)
             return
+        if path == LIVE_PATH:
+            await send_bytes(send, 200, b'{"status":"SERVING"}', headers)
+            return
+        if path == METRICS_PATH:
+            body, content_type = render_latest()
+            await send_bytes(send, 200, body, headers, content_type.encode())
+            return
+        await self._readiness(send, headers)
+
+    async def _readiness(self, send: Send, headers: Headers) -> None:
+        """200 SERVING when every backend serves; 200 DEGRADED when some do (the routes of
+        the others answer 503 by themselves, and taking every gateway replica out of the
+        load balancer would only make the rest unreachable too); 503 NOT_SERVING when none
+        does (or the gateway has no backend)."""
         backends = await self.backends.health()
-        serving = all(status == "SERVING" for status in backends.values())
-        body = {"status": "SERVING" if serving else "NOT_SERVING", "backends": backends}
-        await send_bytes(send, 200 if serving else 503, encode_json(body), headers)
+        serving = [status == "SERVING" for status in backends.values()]
+        if serving and all(serving):
+            status, code = "SERVING", 200
+        elif any(serving):
+            status, code = "DEGRADED", 200
+        else:
+            status, code = "NOT_SERVING", 503
+        body = {"status": status, "backends": backends}
+        await send_bytes(send, code, encode_json(body), headers)
 
     async def _preflight(self, send: Send, incoming: Incoming, path: str) -> None:
         request_id: Headers = [(b"x-request-id", incoming.request_id)]
@@ -269,7 +298,7 @@ def _listen(host: str, port: int) -> socket.socket:
 async def serve_app(app: Gateway, host: str, port: int) -> RunningGateway:
     sock = _listen(host, port)
     config = uvicorn.Config(
-        app,
+        ObservedApp(app),
         lifespan="off",
         http="httptools" if importlib.util.find_spec("httptools") else "h11",
         ws="none",

@@ -10,14 +10,15 @@ from dataclasses import dataclass
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from services.kernel.server import MAX_MESSAGE_BYTES
+from services.kernel.server import MAX_MESSAGE_BYTES, ROUND_ROBIN
 from services.kernel.settings import Settings
 
 log = logging.getLogger(__name__)
 
 HEALTH_TIMEOUT_SECONDS = 1.0
 
-CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
+CHANNEL_OPTIONS: tuple[tuple[str, int | str], ...] = (
+    ROUND_ROBIN,
     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     # A backend that restarts is used again within a second or two, not after

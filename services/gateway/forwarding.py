@@ -1,5 +1,6 @@
 """What the gateway reads from an HTTP request's headers and forwards as gRPC metadata:
-the bearer token, the correlation id (x-request-id), the client IP and user agent."""
+the bearer token, the correlation id (x-request-id), the client IP and user agent, and the
+W3C traceparent of the request's span."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 
 from services.gateway.asgi import Scope
 from services.kernel.interceptor import CLIENT_AGENT_HEADER, CLIENT_IP_HEADER, CORRELATION_HEADER
+from services.kernel.tracing import inject
 
 _UUID = re.compile(
     rb"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -47,7 +49,7 @@ class Incoming:
             pairs.append((CLIENT_IP_HEADER, self.client_ip))
         if self.user_agent:
             pairs.append((CLIENT_AGENT_HEADER, self.user_agent))
-        return tuple(pairs)
+        return inject(pairs)
 
 
 def _client_ip(scope: Scope, forwarded_for: bytes | None, trust_proxy: bool) -> str | None:

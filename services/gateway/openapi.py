@@ -171,6 +171,65 @@ def _health_schema() -> dict[str, Any]:
     }
 
 
+def _operations_paths() -> dict[str, dict[str, Any]]:
+    """The gateway's own endpoints: readiness (and its alias), liveness, metrics."""
+
+    def readiness(operation_id: str, summary: str) -> dict[str, Any]:
+        return {
+            "get": {
+                "operationId": operation_id,
+                "tags": ["Gateway"],
+                "summary": summary,
+                "security": [],
+                "responses": {
+                    "200": _json_response(
+                        "every backend is serving (SERVING) or some are (DEGRADED)",
+                        _ref(HEALTH_SCHEMA),
+                    ),
+                    "503": _json_response("no backend is serving", _ref(HEALTH_SCHEMA)),
+                },
+            }
+        }
+
+    plain = {"schema": {"type": "string"}}
+    return {
+        "/readyz": readiness("Gateway_Ready", "Readiness: each backend's gRPC health"),
+        "/healthz": readiness("Gateway_Health", "Alias of /readyz"),
+        "/livez": {
+            "get": {
+                "operationId": "Gateway_Live",
+                "tags": ["Gateway"],
+                "summary": "Liveness: the gateway process answers (backends not consulted)",
+                "security": [],
+                "responses": {
+                    "200": _json_response(
+                        "alive",
+                        {
+                            "type": "object",
+                            "properties": {"status": {"type": "string"}},
+                            "required": ["status"],
+                        },
+                    )
+                },
+            }
+        },
+        "/metrics": {
+            "get": {
+                "operationId": "Gateway_Metrics",
+                "tags": ["Gateway"],
+                "summary": "Prometheus metrics of the gateway process",
+                "security": [],
+                "responses": {
+                    "200": {
+                        "description": "text exposition format",
+                        "content": {"text/plain": plain},
+                    }
+                },
+            }
+        },
+    }
+
+
 class OpenApiBuilder:
     def __init__(self, title: str, version: str) -> None:
         self.title, self.version = title, version
@@ -183,18 +242,7 @@ class OpenApiBuilder:
             taken = frozenset(p["name"] for p in query)
             path = paths.setdefault(binding.template.openapi_path(taken), {})
             path[binding.http_method.lower()] = self.operation(binding, taken, query)
-        paths["/healthz"] = {
-            "get": {
-                "operationId": "Gateway_Health",
-                "tags": ["Gateway"],
-                "summary": "The gateway and each backend's gRPC health",
-                "security": [],
-                "responses": {
-                    "200": _json_response("every backend is serving", _ref(HEALTH_SCHEMA)),
-                    "503": _json_response("some backend is not serving", _ref(HEALTH_SCHEMA)),
-                },
-            }
-        }
+        paths.update(_operations_paths())
         components = dict(sorted(self.schemas.components.items()))
         components[ERROR_SCHEMA] = _error_schema()
         components[HEALTH_SCHEMA] = _health_schema()

@@ -46,12 +46,47 @@ class CallContext:
 _current: ContextVar[CallContext | None] = ContextVar("tagen_call_context", default=None)
 
 
+class CallSlot:
+    """Holds the context of the call served inside it, for an outer layer (the access log and
+    metrics) that still needs the caller after the inner layer has reset its context."""
+
+    __slots__ = ("call",)
+
+    def __init__(self) -> None:
+        self.call: CallContext | None = None
+
+
+_slot: ContextVar[CallSlot | None] = ContextVar("tagen_call_slot", default=None)
+
+
+def open_slot() -> tuple[CallSlot, object]:
+    """A new slot that receives the next `set_call` of this task; `close_slot` ends it."""
+    slot = CallSlot()
+    return slot, _slot.set(slot)
+
+
+def close_slot(token: object) -> None:
+    _slot.reset(token)  # type: ignore[arg-type]
+
+
+def active_call() -> CallContext | None:
+    """The context of the call being served (or just served in this slot), else None."""
+    call = _current.get()
+    if call is None:
+        slot = _slot.get()
+        call = slot.call if slot is not None else None
+    return call
+
+
 def current_call() -> CallContext:
     """The context of the RPC being served (a fresh one outside any RPC)."""
     return _current.get() or CallContext()
 
 
 def set_call(ctx: CallContext) -> object:
+    slot = _slot.get()
+    if slot is not None:
+        slot.call = ctx
     return _current.set(ctx)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.util import greenlet_spawn
 
+from services.kernel.metrics import DB_POOL_WAIT, POOLS
 from services.kernel.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -72,9 +74,19 @@ class Database:
     driver_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
     """As many as the pool holds: callers of reader/single_statement queue here, on a
     plain future, instead of inside the pool (a task and a timer per waiter)."""
+    name: str = ""
+    """The context the database serves (the `service` label of its pool metrics)."""
+
+    def __post_init__(self) -> None:
+        # The wait of each statement for a pooled connection (tagen_db_pool_wait_seconds).
+        object.__setattr__(self, "_pool_wait", DB_POOL_WAIT.labels(self.name or "unnamed"))
+        if self.name:
+            POOLS.watch(self.name, self.engine)
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, url: str | None = None) -> Database:
+    def from_settings(
+        cls, settings: Settings, *, url: str | None = None, name: str = ""
+    ) -> Database:
         engine = create_engine(settings, url=url)
         # Reads run in autocommit on the same pool: no BEGIN/ROLLBACK round trips.
         autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -86,6 +98,7 @@ class Database:
             driver_slots=asyncio.Semaphore(
                 settings.database_pool_size + settings.database_max_overflow
             ),
+            name=name,
         )
 
     @asynccontextmanager
@@ -106,8 +119,10 @@ class Database:
         given back to it. Nothing opens a transaction on it, so each statement runs in
         autocommit. One greenlet switch for the check-out instead of an AsyncConnection's
         three and its shielded close task: the hot paths pay for the pool, not the wrappers."""
+        asked = time.perf_counter()
         async with self.driver_slots:
             pooled = await greenlet_spawn(self.engine.sync_engine.raw_connection)
+            self._pool_wait.observe(time.perf_counter() - asked)  # type: ignore[attr-defined]
             try:
                 driver = pooled.driver_connection
                 assert driver is not None

@@ -12,19 +12,13 @@ from google.protobuf.message import DecodeError
 from services.kernel.access import Access
 from services.kernel.call_context import CallContext, Principal, reset_call, set_call
 from services.kernel.errors import InvalidArgument, PermissionDenied, Unauthenticated
+from services.kernel.handlers import WrappingInterceptor, replace_behavior
 from services.kernel.status_mapping import map_exception
 from services.kernel.tokens import TokenVerifier
 
 CORRELATION_HEADER = "x-request-id"
 CLIENT_IP_HEADER = "x-client-ip"
 CLIENT_AGENT_HEADER = "x-client-user-agent"
-
-#: Infrastructure services every server carries; they need no token.
-OPEN_SERVICES = (
-    "/grpc.health.v1.Health/",
-    "/grpc.reflection.v1alpha.ServerReflection/",
-    "/grpc.reflection.v1.ServerReflection/",
-)
 
 
 def _parse_uuid(value: str | None) -> uuid.UUID | None:
@@ -46,29 +40,14 @@ def _peer_ip(peer: str) -> str | None:
     return None
 
 
-class CallInterceptor(grpc.aio.ServerInterceptor):
+class CallInterceptor(WrappingInterceptor):
     def __init__(self, verifier: TokenVerifier, access_table: Mapping[str, Access]) -> None:
+        super().__init__()
         self._verifier = verifier
         self._access = dict(access_table)
-        #: method -> (the server's handler, the handler to run); a server's handlers do not
-        #: change once it serves, so each method's handler is wrapped once, not on every call.
-        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        method: str = details.method  # type: ignore[attr-defined]
-        handler = await continuation(details)
-        if handler is None or method.startswith(OPEN_SERVICES):
-            return handler
-        cached = self._wrapped.get(method)
-        if cached is not None and cached[0] is handler:
-            return cached[1]
-        wrapped = _wrap(handler, lambda ctx: self._enter(ctx, method))
-        self._wrapped[method] = (handler, wrapped)
-        return wrapped
+    def wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+        return _wrap(handler, lambda ctx: self._enter(ctx, method))
 
     def _enter(self, context: grpc.aio.ServicerContext[Any, Any], method: str) -> CallContext:
         metadata = dict(context.invocation_metadata() or ())
@@ -127,6 +106,11 @@ async def _decoded_stream(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
         yield _decoded(request)
 
 
+def _checked(request: Any) -> Any:
+    """The request (or request stream) with undecodable messages refused as bad input."""
+    return _decoded_stream(request) if hasattr(request, "__aiter__") else _decoded(request)
+
+
 async def _abort(context: grpc.aio.ServicerContext[Any, Any], exc: BaseException) -> None:
     mapped = map_exception(exc)
     await context.abort(mapped.code, mapped.message, mapped.trailing_metadata())
@@ -138,14 +122,12 @@ def _wrap(
 ) -> grpc.RpcMethodHandler:
     """The same handler, run inside the call context with errors mapped to status codes."""
 
-    def unary(
-        behavior: Callable[..., Awaitable[Any]], stream_in: bool = False
-    ) -> Callable[..., Awaitable[Any]]:
+    def unary(behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         async def run(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             token = None
             try:
                 token = set_call(enter(context))
-                request = _decoded_stream(request) if stream_in else _decoded(request)
+                request = _checked(request)
                 return await behavior(request, context)
             except Exception as exc:
                 if isinstance(exc, grpc.aio.AbortError):
@@ -157,16 +139,14 @@ def _wrap(
 
         return run
 
-    def streaming(
-        behavior: Callable[..., AsyncIterator[Any]], stream_in: bool = False
-    ) -> Callable[..., AsyncIterator[Any]]:
+    def streaming(behavior: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIterator[Any]]:
         async def run(
             request: Any, context: grpc.aio.ServicerContext[Any, Any]
         ) -> AsyncIterator[Any]:
             token = None
             try:
                 token = set_call(enter(context))
-                request = _decoded_stream(request) if stream_in else _decoded(request)
+                request = _checked(request)
                 async for item in behavior(request, context):
                     yield item
             except Exception as exc:
@@ -179,19 +159,4 @@ def _wrap(
 
         return run
 
-    parse = _tolerant(handler.request_deserializer)
-    if handler.unary_unary:
-        return grpc.unary_unary_rpc_method_handler(
-            unary(handler.unary_unary), parse, handler.response_serializer
-        )
-    if handler.stream_unary:
-        return grpc.stream_unary_rpc_method_handler(
-            unary(handler.stream_unary, stream_in=True), parse, handler.response_serializer
-        )
-    if handler.unary_stream:
-        return grpc.unary_stream_rpc_method_handler(
-            streaming(handler.unary_stream), parse, handler.response_serializer
-        )
-    return grpc.stream_stream_rpc_method_handler(
-        streaming(handler.stream_stream, stream_in=True), parse, handler.response_serializer
-    )
+    return replace_behavior(handler, unary, streaming, _tolerant(handler.request_deserializer))

@@ -13,9 +13,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -26,9 +28,17 @@ from tagen.audit.v1 import audit_pb2 as audit_pb
 from tagen.audit.v1 import audit_pb2_grpc as audit_grpc
 
 from services.kernel.db import Database
+from services.kernel.metrics import (
+    OUTBOX_BACKLOG,
+    OUTBOX_FAILURES,
+    OUTBOX_RELAY_LAG,
+    OUTBOX_SHIPPED,
+)
 from services.kernel.outbox import AuditOutboxMixin
+from services.kernel.server import ROUND_ROBIN
 from services.kernel.settings import Settings
 from services.kernel.tokens import ServiceIdentity
+from services.kernel.tracing import SpanKind, inject, tracer
 
 if TYPE_CHECKING:
     from services.kernel.runtime import Runtime
@@ -55,6 +65,8 @@ class RelayOptions:
     initial_backoff: float = 0.1
     max_backoff: float = 5.0
     rpc_timeout: float = 10.0
+    backlog_interval: float = 5.0
+    """Seconds between two counts of the outbox (the tagen_outbox_backlog gauge)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RelayOptions:
@@ -131,6 +143,13 @@ class OutboxRelay:
         self._stub: audit_grpc.AuditServiceStub | None = None
         table: Any = model.__table__  # type: ignore[attr-defined]
         self.name = str(table.fullname)
+        service = str(table.schema or table.name)
+        self._backlog = OUTBOX_BACKLOG.labels(service)
+        self._lag = OUTBOX_RELAY_LAG.labels(service)
+        self._shipped = OUTBOX_SHIPPED.labels(service)
+        self._failures = OUTBOX_FAILURES.labels(service)
+        self._count = sa.select(sa.func.count()).select_from(table)
+        self._counted_at = 0.0
         self._select = (
             sa.select(
                 table.c.id,
@@ -192,15 +211,31 @@ class OutboxRelay:
     async def ship_batch(self) -> int:
         """One round; returns how many events were delivered and removed (0: nothing to do)."""
         async with self.db.unit_of_work() as session:
+            await self._measure_backlog(session)
             rows = await self._lock_rows(session)
             if not rows:
                 return 0
-            reply = await self._send([_event(row) for row in rows])
-            await self._acknowledge(session, [row.id for row in rows])
+            with tracer().start_as_current_span(
+                "audit relay batch",
+                kind=SpanKind.PRODUCER,
+                attributes={"tagen.outbox": self.name, "tagen.events": len(rows)},
+            ):
+                reply = await self._send([_event(row) for row in rows])
+                await self._acknowledge(session, [row.id for row in rows])
+        oldest = min(row.occurred_at for row in rows)
+        self._lag.set(max(0.0, (datetime.now(UTC) - oldest).total_seconds()))
+        self._shipped.inc(len(rows))
         self.stats.rounds += 1
         self.stats.shipped += len(rows)
         self.stats.duplicates += reply.duplicates
         return len(rows)
+
+    async def _measure_backlog(self, session: AsyncSession) -> None:
+        now = time.monotonic()
+        if now - self._counted_at < self.options.backlog_interval:
+            return
+        self._counted_at = now
+        self._backlog.set(float((await session.execute(self._count)).scalar_one()))
 
     async def drain(self) -> int:
         """Ship until the outbox has nothing unlocked left; returns the events delivered."""
@@ -229,7 +264,7 @@ class OutboxRelay:
     async def _send(self, events: list[audit_pb.AuditEvent]) -> audit_pb.RecordEventsResponse:
         reply: audit_pb.RecordEventsResponse = await self._audit_stub().RecordEvents(
             audit_pb.RecordEventsRequest(events=events),
-            metadata=self.identity.metadata(),
+            metadata=inject(self.identity.metadata()),
             timeout=self.options.rpc_timeout,
         )
         return reply
@@ -244,6 +279,7 @@ class OutboxRelay:
                 self._channel = grpc.aio.insecure_channel(
                     self.address,
                     options=[
+                        ROUND_ROBIN,
                         ("grpc.initial_reconnect_backoff_ms", backoff_ms),
                         ("grpc.min_reconnect_backoff_ms", backoff_ms),
                         ("grpc.max_reconnect_backoff_ms", int(self.options.max_backoff * 1000)),
@@ -254,6 +290,7 @@ class OutboxRelay:
 
     def _report(self, exc: Exception, failures: int) -> None:
         self.stats.failures += 1
+        self._failures.inc()
         table = self.name
         if isinstance(exc, grpc.aio.AioRpcError) and exc.code() in _NEEDS_ATTENTION:
             log.error("audit relay of %s refused: %s %s", table, exc.code().name, exc.details())

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from services.kernel.db import Database
 from services.kernel.paging import configure_page_key
 from services.kernel.revocation import RevocationFeed, Revocations
-from services.kernel.server import GrpcService, ServiceDefinition
+from services.kernel.server import GrpcService, ServerOptions, ServiceDefinition
 from services.kernel.settings import Settings
 from services.kernel.tokens import KeyMaterial, ServiceIdentity, TokenVerifier
 
@@ -80,15 +80,39 @@ class Runtime:
         definition: ServiceDefinition = module.build(self, db)
         return definition
 
+    def server_options(self, context: str, metrics_port: int | None = None) -> ServerOptions:
+        """Metrics port (the setting unless given; 0 in the setting = off), health interval
+        and connection age of `context` from the settings."""
+        settings = self.settings
+        if metrics_port is None:
+            metrics_port = settings.metrics_port_of(context) or None
+        return ServerOptions(
+            metrics_port=metrics_port,
+            health_interval=settings.health_check_interval_seconds,
+            max_connection_age=settings.grpc_max_connection_age_seconds,
+        )
+
     def create_service(
-        self, context: str, *, database_url: str | None = None, port: int | None = None
+        self,
+        context: str,
+        *,
+        database_url: str | None = None,
+        port: int | None = None,
+        metrics_port: int | None = None,
     ) -> GrpcService:
-        """The context's server, not yet started (port 0 picks a free one)."""
-        db = Database.from_settings(self.settings, url=database_url)
+        """The context's server, not yet started (port 0 picks a free one; metrics_port 0
+        opens its metrics endpoint on a free port)."""
+        db = Database.from_settings(self.settings, url=database_url, name=context)
         definition = self.build(context, db)
         bind = getattr(self.settings, f"{context}_port") if port is None else port
         service = GrpcService(
-            definition, self.verifier, self.settings.grpc_host, bind, self.revocation_feed
+            definition,
+            self.verifier,
+            self.settings.grpc_host,
+            bind,
+            database=db,
+            options=self.server_options(context, metrics_port),
+            revocation_feed=self.revocation_feed,
         )
         if context == "identity" and self.revocation_feed is not None:
             # Where identity really listens (a port of 0 was chosen only now).

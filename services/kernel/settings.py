@@ -33,6 +33,18 @@ class Settings(BaseSettings):
     audit_port: int = 50055
     gateway_port: int = 8080
 
+    # Operations: a Prometheus endpoint per service (0 = off; <CONTEXT>_METRICS_PORT wins over
+    # METRICS_PORT), how often health re-checks the database and storage, and the age after
+    # which a client connection is asked to reconnect (0 = never; spreads load over replicas).
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    identity_metrics_port: int = Field(default=0, ge=0, le=65535)
+    requests_metrics_port: int = Field(default=0, ge=0, le=65535)
+    validation_metrics_port: int = Field(default=0, ge=0, le=65535)
+    knowledge_metrics_port: int = Field(default=0, ge=0, le=65535)
+    audit_metrics_port: int = Field(default=0, ge=0, le=65535)
+    health_check_interval_seconds: float = Field(default=5.0, gt=0, le=300)
+    grpc_max_connection_age_seconds: float = Field(default=0.0, ge=0)
+
     identity_address: str = ""
     requests_address: str = ""
     validation_address: str = ""
@@ -132,11 +144,21 @@ class Settings(BaseSettings):
     validation_run_appinspect: bool = True
     validation_appinspect_timeout_seconds: float = Field(default=600.0, gt=0, le=86400)
     max_debug_bundle_size_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+    # What a validation pod does: "all" (API and runner), "api" (no runner) or "worker"
+    # (runner; its gRPC port serves health only behind no Service). Runs one pod may execute
+    # at once (0 = as many as MAX_PARALLEL_VALIDATIONS leaves room for).
+    validation_mode: Literal["all", "api", "worker"] = "all"
+    validation_worker_slots: int = Field(default=0, ge=0, le=1000)
 
     # --- knowledge context: document uploads and the full-text indexer ---
     max_knowledge_document_size_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
     knowledge_indexer_enabled: bool = True
     knowledge_index_interval_seconds: float = Field(default=10.0, gt=0, le=86400)
+
+    def metrics_port_of(self, context: str) -> int:
+        """The metrics port of `context` (0 = no metrics endpoint)."""
+        own: int = getattr(self, f"{context}_metrics_port", 0)
+        return own or self.metrics_port
 
     def address_of(self, context: str) -> str:
         """Where the gRPC service of `context` listens."""

@@ -9,6 +9,7 @@ from tagen.knowledge.v1 import knowledge_pb2_grpc as pb_grpc
 
 from services.kernel.db import Database
 from services.kernel.errors import Unavailable
+from services.kernel.health import storage_check
 from services.kernel.outbox_relay import OutboxRelay
 from services.kernel.runtime import Runtime
 from services.kernel.server import ServiceDefinition
@@ -63,5 +64,6 @@ def build(
         ),
         on_start=[prepare_storage],
         on_stop=[close],
+        health_checks=[storage_check(deps.storage)],
         background=background,
     )

@@ -9,6 +9,7 @@ from tagen.requests.v1 import requests_pb2_grpc as pb_grpc
 
 from services.kernel.db import Database
 from services.kernel.errors import Unavailable
+from services.kernel.health import storage_check
 from services.kernel.outbox_relay import OutboxRelay
 from services.kernel.runtime import Runtime
 from services.kernel.runtime_config import RuntimeConfig
@@ -89,6 +90,7 @@ def build(
         add_to_server=lambda server: pb_grpc.add_RequestServiceServicer_to_server(servicer, server),
         on_start=[prepare_storage],
         on_stop=[close],
+        health_checks=[storage_check(deps.storage)],
         background=[
             retention.run_forever,
             relay.run,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from tagen.validation.v1 import validation_pb2 as pb
 from tagen.validation.v1 import validation_pb2_grpc as pb_grpc
 
 from services.kernel.db import Database
 from services.kernel.errors import Unavailable
+from services.kernel.health import storage_check
 from services.kernel.outbox_relay import OutboxRelay
 from services.kernel.runtime import Runtime
 from services.kernel.runtime_config import RuntimeConfig
@@ -16,6 +18,7 @@ from services.kernel.server import ServiceDefinition
 from services.kernel.storage import ObjectStorage, create_storage
 from services.validation.access import ACCESS
 from services.validation.models import AuditOutbox
+from services.validation.queue_metrics import QueueGauges
 from services.validation.requests_client import RequestsClient
 from services.validation.runner import ValidationRunner
 from services.validation.servicer import ValidationServicer
@@ -70,5 +73,18 @@ def build(
         ),
         on_start=[prepare_storage],
         on_stop=[close],
-        background=[runner.run_forever, verdicts.run, relay.run],
+        background=[
+            *background_jobs(runtime, runner),
+            verdicts.run,
+            relay.run,
+            QueueGauges(db).run_forever,
+        ],
+        health_checks=[storage_check(deps.storage)],
     )
+
+
+def background_jobs(
+    runtime: Runtime, runner: ValidationRunner
+) -> list[Callable[[], Awaitable[None]]]:
+    """The runner runs unless VALIDATION_MODE is "api" (pods that only answer the API)."""
+    return [] if runtime.settings.validation_mode == "api" else [runner.run_forever]

@@ -262,3 +262,25 @@ async def test_a_relay_may_use_a_channel_it_is_given(changes, database, runtime,
         await relay.close()
         assert await channel.channel_ready() is None  # still open: the relay does not own it
     assert await stored(database, ids) == 3
+
+
+async def test_a_relay_batch_is_one_trace_with_the_audit_service_and_is_measured(
+    changes: Changes, make_relay
+) -> None:
+    from services.kernel.metrics import label_values
+    from tests.observability import span_exporter, spans_named
+
+    spans = span_exporter()
+    relay = make_relay()
+    service = ScratchOutbox.__table__.schema or ScratchOutbox.__table__.name
+    shipped_before = sum(label_values("tagen_outbox_events_shipped_total", service=service))
+    await changes.commit_many(3)
+    assert await relay.drain() == 3
+    (batch,) = spans_named(spans, "audit relay batch")
+    (ingest,) = spans_named(spans, "AuditService/RecordEvents")
+    assert ingest.context.trace_id == batch.context.trace_id
+    assert ingest.parent is not None and ingest.parent.span_id == batch.context.span_id
+    shipped = sum(label_values("tagen_outbox_events_shipped_total", service=service))
+    assert shipped - shipped_before == 3
+    assert next(label_values("tagen_outbox_relay_lag_seconds", service=service)) >= 0
+    assert list(label_values("tagen_outbox_backlog", service=service)) == [3.0]

@@ -69,7 +69,14 @@ def test_grpc_probes_and_ports_agree(context: str) -> None:
     assert container["args"] == ["serve", context]
     assert container["readinessProbe"]["grpc"]["port"] == port
     config = documents(K8S / "base" / "config.yaml")[0]["data"]
-    assert config[f"{context.upper()}_ADDRESS"] == f"tagen-{context}:{port}"
+    assert config[f"{context.upper()}_ADDRESS"] == f"dns:///tagen-{context}-headless:{port}"
+    headless = next(
+        d
+        for d in documents(K8S / "base" / f"{context}.yaml")
+        if d["kind"] == "Service" and d["metadata"]["name"] == f"tagen-{context}-headless"
+    )
+    assert headless["spec"]["clusterIP"] == "None"
+    assert headless["spec"]["ports"][0]["port"] == port
 
 
 @pytest.mark.parametrize("context", ["requests", "validation", "knowledge"])

@@ -4,6 +4,7 @@ only through the HTTP gateway, the way the web frontend uses the platform."""
 from __future__ import annotations
 
 import hashlib
+import json
 import signal
 import subprocess
 import sys
@@ -37,6 +38,22 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         },
     ) as running:
         yield running
+
+
+def logged_by(platform: Platform, request_id: str, services: set[str]) -> bool:
+    """Whether JSON log lines of each of `services` name `request_id` (the platform logs JSON:
+    its output is a pipe, not a terminal); access lines are written just after the reply."""
+    deadline = time.monotonic() + 10
+    while True:
+        found: set[str] = set()
+        for line in list(platform.output):
+            if line.startswith("{") and request_id in line:
+                record = json.loads(line)
+                if record.get("request_id") == request_id:
+                    found.add(record["service"])
+        if services <= found or time.monotonic() > deadline:
+            return services <= found
+        time.sleep(0.05)
 
 
 def login(http: httpx.Client, username: str, password: str) -> dict[str, str]:
@@ -101,6 +118,14 @@ def test_a_request_from_creation_to_download(platform: Platform, tmp_path: Path)
         assert approved.json()["request"]["status"] == "APPROVED", approved.text
         again = http.post(f"/v1/requests/{rid}:approve", headers=aaron, json={})
         assert again.status_code == 400 and again.json()["code"] == "FAILED_PRECONDITION"
+        # The JSON log lines of a call name its request id in every service it went through.
+        listed = str(uuid.uuid4())
+        runs_call = http.get(
+            f"/v1/requests/{rid}/validations", headers={**rita, "x-request-id": listed}
+        )
+        assert runs_call.status_code == 200, runs_call.text
+        assert logged_by(platform, listed, {"gateway", "validation", "requests"})
+        assert logged_by(platform, correlation, {"gateway", "requests"})
 
         # The pipeline runs by itself: generation, an AUTO revision, a validation run (with
         # splunk-appinspect, as the platform's default), COMPLETED.
@@ -278,8 +303,10 @@ def test_schemathesis_finds_no_server_error_on_any_route(
 
 
 def test_stops_cleanly_on_sigint(platform: Platform) -> None:
+    start = len(platform.output)
     platform.process.send_signal(signal.SIGINT)
-    assert platform.process.wait(30) == 0
-    assert platform.process.stdout is not None
-    rest = platform.process.stdout.read()
-    assert "stopping" in rest
+    assert platform.process.wait(30) == 0, "".join(platform.output[-40:])
+    deadline = time.monotonic() + 10
+    while not any("stopping" in line for line in platform.output[start:]):
+        assert time.monotonic() < deadline, "".join(platform.output[-40:])
+        time.sleep(0.05)

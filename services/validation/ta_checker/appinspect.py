@@ -94,6 +94,18 @@ def parse_report(report: dict[str, Any], into: AppInspectReport) -> None:
                     into.warnings.append(_check_entries(check))
 
 
+#: The only variables splunk-appinspect inherits: it runs on an uploaded TA and needs none of
+#: the service's secrets (database URL, service token, storage credentials).
+PASSED_ENVIRONMENT = ("PATH", "HOME", "TMPDIR", "LANG")
+
+
+def scrubbed_environment() -> dict[str, str]:
+    """The environment of the appinspect subprocess: PATH, HOME, TMPDIR and LANG only."""
+    env = {name: os.environ[name] for name in PASSED_ENVIRONMENT if name in os.environ}
+    env["PYTHONIOENCODING"] = "utf-8"
+    return env
+
+
 def run_appinspect(
     package: Path,
     workdir: Path,
@@ -125,8 +137,7 @@ def run_appinspect(
         "all",
     ]
     report = AppInspectReport(ran=False, command=[Path(found).name, *command[1:]])
-    env = dict(os.environ)
-    env.setdefault("PYTHONIOENCODING", "utf-8")
+    env = scrubbed_environment()
     started = time.monotonic()
     try:
         completed = subprocess.run(
