@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from services.kernel.errors import DomainError, FailedPrecondition
+from services.kernel.metrics import timed_stage
 from services.kernel.storage import StoredObject
 from services.validation.check_process import CheckSpec, run_check
 from services.validation.enums import ValidationStatus
@@ -105,7 +106,10 @@ class RunExecution:
             options = self.options(inputs.cim_required)
             with_appinspect = " with splunk-appinspect" if options["run_appinspect"] else ""
             run_log.add(f"checking the TA{with_appinspect}")
-            result = await run_check(CheckSpec(inputs.package, inputs.samples, options, scratch))
+            with timed_stage("validate"):
+                result = await run_check(
+                    CheckSpec(inputs.package, inputs.samples, options, scratch)
+                )
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -78,6 +78,12 @@ class ValidationRunner:
             log.warning("validation run %s failed as stale (started %s)", run.id, run.started_at)
         return failed
 
+    def free_slots(self) -> int | None:
+        """How many more runs this process may execute (VALIDATION_WORKER_SLOTS, 0 = no cap of
+        its own: only the platform-wide limit applies)."""
+        slots = self.deps.settings.validation_worker_slots
+        return max(0, slots - len(self.tasks)) if slots else None
+
     async def claim(self) -> list[ValidationRun]:
         """Recover the runs of dead workers, then start as many QUEUED runs as the limit
         leaves room for (one transaction)."""
@@ -96,7 +102,10 @@ class ValidationRunner:
                 )
             self._ended(session, failed)
             claimed = await repo.claim_queued(
-                limit, container_name, lease_seconds=settings.validation_lease_seconds
+                limit,
+                container_name,
+                lease_seconds=settings.validation_lease_seconds,
+                at_most=self.free_slots(),
             )
             for run in claimed:
                 record_status_change(

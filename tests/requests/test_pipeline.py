@@ -15,6 +15,7 @@ from typing import Any
 import grpc
 import pytest
 from google.protobuf import json_format
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 from tagen.knowledge.v1 import knowledge_pb2 as knowledge_pb
 from tagen.knowledge.v1 import knowledge_pb2_grpc as knowledge_grpc
@@ -205,13 +206,24 @@ async def jobs_of(db: Database, rid: str) -> list[GenerationJob]:
         return list((await session.scalars(stmt.order_by(GenerationJob.attempt))).all())
 
 
+def stage_count(stage: str) -> float:
+    """How many `stage` durations the pipeline histogram observed with outcome ok."""
+    value = REGISTRY.get_sample_value(
+        "tagen_pipeline_stage_duration_seconds_count", {"stage": stage, "outcome": "ok"}
+    )
+    return value or 0.0
+
+
 async def test_approval_ends_completed_with_one_described_auto_revision(pipeline, cast) -> None:
     p = pipeline
     correlation = str(uuid.uuid4())
+    stages = {stage: stage_count(stage) for stage in ("generate", "queue_validation", "validate")}
     rid = await approved(p, cast, SAMPLE.read_bytes(), correlation=correlation)
     assert await p.worker().run_once()
     final = await settled(p, cast, rid)
     assert final.request.status == pb.COMPLETED and final.request.completed_at.seconds
+    # Each stage's duration reached the pipeline histogram.
+    assert all(stage_count(stage) > seen for stage, seen in stages.items()), stages
     assert not final.request.HasField("failure")
     [revision] = final.ta_revisions
     assert revision.generated_by == pb.AUTO and revision.version == 1 and revision.attempt == 1

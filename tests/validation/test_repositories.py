@@ -140,6 +140,18 @@ async def test_claim_respects_the_limit_and_the_queue_order(session) -> None:
     assert await repo.get_running_count() == 3
 
 
+async def test_a_worker_claims_no_more_than_its_free_slots(session) -> None:
+    repo = ValidationRunRepository(session)
+    base = datetime.now(UTC)
+    queued = [add(session, created_at=base + timedelta(seconds=i)) for i in range(4)]
+    await session.flush()
+    assert await repo.claim_queued(10, container_name, at_most=0) == []
+    claimed = await repo.claim_queued(10, container_name, at_most=1)
+    assert [r.id for r in claimed] == [queued[0].id]  # the platform limit left room for 10
+    claimed = await repo.claim_queued(2, container_name, at_most=5)
+    assert [r.id for r in claimed] == [queued[1].id]  # the platform limit is the tighter one
+
+
 async def test_two_concurrent_claimers_never_exceed_the_limit(database: Database) -> None:
     await empty_validation_schema(database)
     runs = [await make_run(database) for _ in range(10)]

@@ -25,6 +25,7 @@ import uuid
 from services.kernel.background import drain_forever
 from services.kernel.call_context import CallContext, Principal, reset_call, set_call
 from services.kernel.errors import DomainError, NotFound
+from services.kernel.metrics import timed_stage
 from services.requests import lifecycle
 from services.requests.enums import RequestStatus
 from services.requests.generation.build import generate
@@ -144,9 +145,12 @@ class GenerationWorker:
         if not samples:
             await self.transitions.fail(request.id, "the request has no log samples left")
             return
-        knowledge = await consult(self.knowledge, request.source_system)
         try:
-            generated = await generate(self.deps.storage, request, samples, knowledge, job.attempt)
+            with timed_stage("generate"):
+                knowledge = await consult(self.knowledge, request.source_system)
+                generated = await generate(
+                    self.deps.storage, request, samples, knowledge, job.attempt
+                )
         except (TABuildError, NotFound) as exc:
             await self.transitions.fail(
                 request.id, reason(f"the TA could not be generated: {_detail(exc)}")
@@ -168,7 +172,8 @@ class GenerationWorker:
             if found is None:
                 raise NotFound("ta_revision", f"{request.id} attempt {job.attempt}")
             revision_id = found.id
-        run_id = await self.validation.queue(request.id, revision_id)
+        with timed_stage("queue_validation"):
+            run_id = await self.validation.queue(request.id, revision_id)
         await self.finish(job, validation_run_id=run_id)
 
     async def finish(self, job: GenerationJob, **values: object) -> None:

@@ -213,9 +213,15 @@ class ValidationRunRepository(BaseRepository[ValidationRun]):
         return (await self.session.scalars(stmt)).one_or_none()
 
     async def claim_queued(
-        self, max_running: int, container_name: ContainerName, *, lease_seconds: float = 1800.0
+        self,
+        max_running: int,
+        container_name: ContainerName,
+        *,
+        lease_seconds: float = 1800.0,
+        at_most: int | None = None,
     ) -> list[ValidationRun]:
-        """Start the oldest QUEUED runs while fewer than `max_running` are RUNNING.
+        """Start the oldest QUEUED runs while fewer than `max_running` are RUNNING, and at most
+        `at_most` of them (the claiming worker's free slots) when given.
 
         The claim holds a transaction-level advisory lock, so concurrent claimers (threads,
         processes, replicas) take turns and never exceed the limit together; the queued rows
@@ -227,6 +233,8 @@ class ValidationRunRepository(BaseRepository[ValidationRun]):
             text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK_KEY}
         )
         room = max_running - await self.get_running_count()
+        if at_most is not None:
+            room = min(room, at_most)
         if room <= 0:
             return []
         ids = (
