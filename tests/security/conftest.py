@@ -14,19 +14,17 @@ import pytest
 from tests.platform_process import Platform, run_platform
 
 ADMIN = ("root", "root-password-1")
+PLATFORM_ENV = {
+    "BOOTSTRAP_ADMIN_USERNAME": ADMIN[0],
+    "BOOTSTRAP_ADMIN_PASSWORD": ADMIN[1],
+    "GATEWAY_TRUST_PROXY": "true",
+    "REVOCATION_FEED_ENABLED": "true",
+}
 
 
 @pytest.fixture(scope="package")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    with run_platform(
-        tmp_path_factory.mktemp("security"),
-        {
-            "BOOTSTRAP_ADMIN_USERNAME": ADMIN[0],
-            "BOOTSTRAP_ADMIN_PASSWORD": ADMIN[1],
-            "GATEWAY_TRUST_PROXY": "true",
-            "REVOCATION_FEED_ENABLED": "true",
-        },
-    ) as running:
+    with run_platform(tmp_path_factory.mktemp("security"), PLATFORM_ENV) as running:
         yield running
 
 

@@ -4,18 +4,28 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.fuzzing import schemathesis_command
-from tests.platform_process import Platform
-from tests.security.conftest import Client, bearer
+from tests.platform_process import Platform, run_platform
+from tests.security.conftest import PLATFORM_ENV, Client, bearer
 
 pytestmark = pytest.mark.xdist_group("security")
 
 
-@pytest.mark.parametrize("role", ["REQUESTOR", "APPROVER", "KNOWLEDGE_MANAGER", "ADMIN", ""])
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """A platform of its own: fuzzing as an ADMIN changes, deactivates and deletes users at
+    random (the bootstrap admin included), which the other security tests must not inherit."""
+    with run_platform(tmp_path_factory.mktemp("fuzz"), PLATFORM_ENV) as running:
+        yield running
+
+
+# The ADMIN run goes last: what it does to the users would stop the runs after it.
+@pytest.mark.parametrize("role", ["", "REQUESTOR", "APPROVER", "KNOWLEDGE_MANAGER", "ADMIN"])
 def test_no_operation_answers_a_server_error(
     platform: Platform, client: Client, new_user, role: str, tmp_path: Path
 ) -> None:
