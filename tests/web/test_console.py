@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,8 +55,9 @@ def password(username: str) -> str:
 
 @pytest.fixture(scope="module")
 def fast(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    """The platform of most stories: validation without splunk-appinspect, short polls, and
-    a long sign-in throttle wait after failed logins (the 429 story)."""
+    """The platform of most stories: validation without splunk-appinspect, short polls, a
+    long sign-in throttle wait after failed logins (the 429 story), and validation paused
+    (no story here but the cancel one validates: its run stays QUEUED until cancelled)."""
     with run_platform(
         tmp_path_factory.mktemp("console-platform"),
         {
@@ -65,6 +68,7 @@ def fast(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
             "GENERATION_POLL_SECONDS": "0.2",
             "LOGIN_THROTTLE_IP_FAILURES": "100000",
             "LOGIN_THROTTLE_BASE_SECONDS": str(THROTTLE_SECONDS),
+            "MAX_PARALLEL_VALIDATIONS": "0",
         },
     ) as running:
         yield running
@@ -268,20 +272,26 @@ def test_a_request_from_creation_to_completed(
 
     approver = browser.new_context(viewport=DESKTOP, base_url=platform.base_url)
     try:
-        other = approver.new_page()
-        sign_in(other, "aaron")
-        other.get_by_role("navigation").get_by_role("link", name="Approvals").click()
-        queue = other.locator("ol.queue")
-        expect(queue.get_by_role("link", name="Apache HTTP Server")).to_be_visible()
-        shot(other, "05-approvals-1280")
-        queue.get_by_role("link", name="Apache HTTP Server").click()
-        expect(other.locator("pre.preview")).to_contain_text(first_line[:40])
-        other.get_by_role("button", name="Approve").click()
-        expect(other.get_by_label("Status timeline")).not_to_have_attribute(
-            "data-status", "PENDING_APPROVAL"
-        )
+        approved_and_regenerated(page, approver.new_page(), first_line)
     finally:
         approver.close()
+
+
+def approved_and_regenerated(page: sync_api.Page, other: sync_api.Page, first_line: str) -> None:
+    """The rest of the full story: `other` is the approver's page, `page` the requestor's."""
+    expect = sync_api.expect
+    timeline = page.get_by_label("Status timeline")
+    sign_in(other, "aaron")
+    other.get_by_role("navigation").get_by_role("link", name="Approvals").click()
+    queue = other.locator("ol.queue")
+    expect(queue.get_by_role("link", name="Apache HTTP Server")).to_be_visible()
+    shot(other, "05-approvals-1280")
+    queue.get_by_role("link", name="Apache HTTP Server").click()
+    expect(other.locator("pre.preview")).to_contain_text(first_line[:40])
+    other.get_by_role("button", name="Approve").click()
+    expect(other.get_by_label("Status timeline")).not_to_have_attribute(
+        "data-status", "PENDING_APPROVAL"
+    )
 
     # The requestor's page follows the request by itself (polling), never reloading.
     expect(timeline).to_have_attribute(
@@ -292,7 +302,6 @@ def test_a_request_from_creation_to_completed(
     expect(page.locator("ul.runs .badge").first).to_have_text("Passed")
     expect(page.locator("ul.revisions")).to_contain_text("Attempt 1")
     shot(page, "06-request-completed-1280")
-    page.locator("ul.revisions").screenshot(path=str(ARTIFACTS / "07-revisions-1280.png"))
     with page.expect_download() as download:
         page.get_by_role("button", name="Download TA").first.click()
     assert download.value.suggested_filename.endswith((".tgz", ".spl", ".tar.gz"))
@@ -312,8 +321,23 @@ def test_a_request_from_creation_to_completed(
     expect(page.get_by_role("heading", name="Requests by status")).to_be_visible()
     shot(page, "02-overview-1280")
 
+    # The approver regenerates the completed request: a second attempt, a second revision.
+    other.reload()
+    other.get_by_role("button", name="Regenerate").click()
+    revisions = other.locator("ul.revisions > li")
+    expect(revisions).to_have_count(2, timeout=TERMINAL_DEADLINE_SECONDS * 1000)
+    expect(other.get_by_label("Status timeline")).to_have_attribute(
+        "data-status", "COMPLETED", timeout=TERMINAL_DEADLINE_SECONDS * 1000
+    )
+    expect(other.get_by_test_id("attempt")).to_have_text("Attempt 2")
+    expect(revisions.first).to_contain_text("Version 2")
+    expect(revisions.first).to_contain_text("Attempt 2")
+    expect(other.locator("ul.runs > li")).to_have_count(2)
+    other.locator("ul.revisions").screenshot(path=str(ARTIFACTS / "07-revisions-1280.png"))
+    shot(other, "07-request-regenerated-1280")
 
-def test_a_sample_without_timestamps_fails_and_the_approver_regenerates(
+
+def test_a_sample_without_timestamps_fails_and_the_approver_tries_again(
     page: sync_api.Page,
     fast: Platform,
     people: dict[str, str],
@@ -331,9 +355,10 @@ def test_a_sample_without_timestamps_fails_and_the_approver_regenerates(
     timeline = page.get_by_label("Status timeline")
     expect(timeline).to_have_attribute("data-status", "FAILED", timeout=60_000)
     failure = page.get_by_test_id("failure")
-    expect(failure).to_contain_text("The TA could not be generated (attempt 1).")
+    expect(failure).to_contain_text("Failed in generation (attempt 1).")
     expect(failure).to_contain_text("timestamp")
     expect(timeline.locator("li.bad")).to_have_count(1)
+    expect(timeline).not_to_contain_text("Validating")
     expect(page.get_by_role("button", name="Regenerate")).to_have_count(0)
     shot(page, "09-request-failed-1280")
     page.set_viewport_size(MOBILE)
@@ -348,6 +373,28 @@ def test_a_sample_without_timestamps_fails_and_the_approver_regenerates(
     expect(page.get_by_test_id("attempt")).to_have_text("Attempt 2", timeout=30_000)
     expect(timeline).to_have_attribute("data-status", "FAILED", timeout=60_000)
     expect(page.get_by_test_id("failure")).to_contain_text("(attempt 2)")
+
+    # A manual TA (index-time timestamps) goes to validation; the approver cancels the run,
+    # which fails the request in validation with a link to the run.
+    ta = tmp_path / "TA-document-store.tgz"
+    build = [sys.executable, "-m", "services.cli.main", "ta", "build", "--allow-no-timestamp"]
+    build += ["--source-system", "Document store", "--out", str(ta), str(sample)]
+    subprocess.run(build, check=True, cwd=ROOT, capture_output=True, timeout=120)
+    page.get_by_text("Upload a manual revision").click()
+    page.get_by_label("Upload a TA package").set_input_files(str(ta))
+    expect(timeline).to_have_attribute("data-status", "VALIDATING")
+    expect(page.get_by_test_id("attempt")).to_have_text("Attempt 3")
+    expect(page.locator("ul.revisions")).to_contain_text("Manual")
+    expect(page.locator("ul.runs .badge")).to_have_text("Queued")
+    page.locator("ul.runs").get_by_role("button", name=re.compile("^Cancel run")).click()
+    expect(timeline).to_have_attribute("data-status", "FAILED", timeout=30_000)
+    banner = page.get_by_test_id("failure")
+    expect(banner).to_contain_text("Failed in validation (attempt 3).")
+    expect(page.locator("ul.runs .badge")).to_have_text("Failed")
+    shot(page, "09-request-failed-in-validation-1280")
+    banner.get_by_role("link", name="Read the validation report").click()
+    expect(page.locator(".verdict")).to_contain_text("Failed")
+    expect(page.get_by_role("button", name="Cancel run")).to_have_count(0)
 
 
 def test_an_approver_rejects_with_a_reason(

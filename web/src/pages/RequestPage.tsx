@@ -146,7 +146,7 @@ export function RequestPage() {
               </>
             }
           >
-            <Timeline request={request} failedStage={failure?.stage} />
+            <Timeline request={request} failure={failure} />
           </Card>
           <Card title="Log samples">
             {editable && (
@@ -243,6 +243,13 @@ export function RequestPage() {
   );
 }
 
+/** `text` as a sentence: capital first letter, final full stop. */
+function sentence(text?: string): string {
+  if (!text) return "";
+  const trimmed = text.trim();
+  return trimmed.charAt(0).toUpperCase() + trimmed.slice(1) + (/[.!?]$/.test(trimmed) ? "" : ".");
+}
+
 /** Why a FAILED request failed: the stage, the platform's message, the run that failed it. */
 function FailureBanner({ failure, attempt }: { failure?: Failure; attempt?: number }) {
   const stage = failure?.stage && failure.stage !== "FAILURE_STAGE_UNSPECIFIED" ? failure.stage : undefined;
@@ -250,10 +257,10 @@ function FailureBanner({ failure, attempt }: { failure?: Failure; attempt?: numb
     <div className="banner error failure" role="status" data-testid="failure">
       <div>
         <strong>
-          {stage === "VALIDATION" ? "The TA failed validation" : stage === "GENERATION" ? "The TA could not be generated" : "This request failed"}
+          {stage === "VALIDATION" ? "Failed in validation" : stage === "GENERATION" ? "Failed in generation" : "Failed"}
           {attempt ? ` (attempt ${attempt})` : ""}.
         </strong>{" "}
-        {failure?.message || "The platform did not record why."}
+        {sentence(failure?.message) || "The platform did not record why."}
       </div>
       <small>
         {failure?.failed_at && <>Failed {when(failure.failed_at)}. </>}
