@@ -638,10 +638,16 @@ def test_a_user_changes_their_password_and_signs_out_everywhere(
     expect(page.get_by_role("heading", name="Your account")).to_be_visible()
     sign_out(page)
     sign_in(page, "paula", "paula's new long secret")
+    with httpx.Client(base_url=fast.base_url, timeout=30) as http:
+        login_again = {"username": "paula", "password": "paula's new long secret"}
+        elsewhere = http.post("/v1/auth:login", json=login_again).json()["refresh_token"]
     page.get_by_role("link", name="Your account").click()
     page.get_by_role("button", name="Sign out everywhere").click()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     assert page.evaluate("() => sessionStorage.getItem('tagen.session')") is None
+    with httpx.Client(base_url=fast.base_url, timeout=30) as http:
+        ended = http.post("/v1/auth:refresh", json={"refresh_token": elsewhere})
+        assert ended.status_code == 401, ended.text
 
 
 def test_a_throttled_sign_in_says_how_long_to_wait(
