@@ -1,9 +1,14 @@
 """The web console in a real browser (Debian's Chromium driven by Playwright) against the
 real platform (`tagen run`, the command behind `make run`): a requestor's request from
-creation to approval (and, where the platform generates TAs, to its terminal status), a
-rejection, an upload with its progress bar, an API error shown next to its field, an admin
-deactivating a user. Screenshots of the main pages go to test-artifacts/console/ and the
-first-load figures to test-artifacts/console/figures.json."""
+creation through approval, generation and validation to COMPLETED, followed live; a request
+whose sample has no timestamps ending FAILED with its reason, then regenerated; a rejection;
+an upload with its progress bar; an API error shown next to its field; an admin deactivating
+a user; a password change, "sign out everywhere" and the throttled sign-in. Screenshots of the
+main pages go to test-artifacts/console/ and the first-load figures to
+test-artifacts/console/figures.json.
+
+Every story runs on one platform without splunk-appinspect (validation takes a second), except
+the full story, which runs on the e2e platform with AppInspect on."""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ import pytest
 
 from services.gateway.static import DEFAULT_ROOT
 from tests.e2e.test_platform import ADMIN, SAMPLE, Platform, login, platform  # noqa: F401
+from tests.platform_process import run_platform
 
 pytestmark = pytest.mark.xdist_group("e2e")
 
@@ -30,12 +36,15 @@ DESKTOP = {"width": 1280, "height": 800}
 MOBILE = {"width": 390, "height": 844}
 #: The pipeline (generation and validation after approval) moves a request to a terminal status.
 TERMINAL_DEADLINE_SECONDS = 240
-TERMINAL = re.compile("^(COMPLETED|FAILED)$")
 PEOPLE = {
     "rita": ("REQUESTOR", "Rita Requestor"),
     "aaron": ("APPROVER", "Aaron Approver"),
     "victor": ("REQUESTOR", "Victor Visitor"),
+    "paula": ("REQUESTOR", "Paula Passwords"),
+    "tom": ("REQUESTOR", "Tom Throttled"),
 }
+#: The throttled sign-in waits this long after LOGIN_THROTTLE_USERNAME_FAILURES failures.
+THROTTLE_SECONDS = 120
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip package playwright missing")
 
@@ -45,7 +54,39 @@ def password(username: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def people(platform: Platform) -> dict[str, str]:  # noqa: F811
+def fast(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """The platform of most stories: validation without splunk-appinspect, short polls, a
+    long sign-in throttle wait after failed logins (the 429 story), and validation paused
+    (no story here but the cancel one validates: its run stays QUEUED until cancelled)."""
+    with run_platform(
+        tmp_path_factory.mktemp("console-platform"),
+        {
+            "BOOTSTRAP_ADMIN_USERNAME": ADMIN[0],
+            "BOOTSTRAP_ADMIN_PASSWORD": ADMIN[1],
+            "VALIDATION_RUN_APPINSPECT": "false",
+            "VALIDATION_POLL_SECONDS": "0.2",
+            "GENERATION_POLL_SECONDS": "0.2",
+            "LOGIN_THROTTLE_IP_FAILURES": "100000",
+            "LOGIN_THROTTLE_BASE_SECONDS": str(THROTTLE_SECONDS),
+            "MAX_PARALLEL_VALIDATIONS": "0",
+        },
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def people(fast: Platform) -> dict[str, str]:
+    """The users of these stories on the fast platform, by username -> id."""
+    return make_people(fast)
+
+
+@pytest.fixture(scope="module")
+def inspected_people(platform: Platform) -> dict[str, str]:  # noqa: F811
+    """The users of the full story on the e2e platform (AppInspect on)."""
+    return make_people(platform)
+
+
+def make_people(platform: Platform) -> dict[str, str]:  # noqa: F811
     """The users of these stories (created through the API), by username -> id."""
     ids: dict[str, str] = {}
     with httpx.Client(base_url=platform.base_url, timeout=30) as http:
@@ -81,8 +122,24 @@ def browser() -> Iterator[sync_api.Browser]:
 
 
 @pytest.fixture
-def page(browser: sync_api.Browser, platform: Platform) -> Iterator[sync_api.Page]:  # noqa: F811
-    context = browser.new_context(viewport=DESKTOP, base_url=platform.base_url)
+def page(browser: sync_api.Browser, fast: Platform) -> Iterator[sync_api.Page]:
+    yield from open_page(browser, fast)
+
+
+@pytest.fixture
+def inspected_page(
+    browser: sync_api.Browser,
+    platform: Platform,  # noqa: F811
+) -> Iterator[sync_api.Page]:
+    yield from open_page(browser, platform)
+
+
+def open_page(browser: sync_api.Browser, platform: Platform) -> Iterator[sync_api.Page]:  # noqa: F811
+    """A fresh browser context on `platform`; fails the test on page errors or CSP
+    violations."""
+    context = browser.new_context(
+        viewport=DESKTOP, base_url=platform.base_url, accept_downloads=True
+    )
     context.set_default_timeout(15_000)
     page = context.new_page()
     errors: list[str] = []
@@ -108,23 +165,28 @@ def sign_in(page: sync_api.Page, username: str, secret: str | None = None) -> No
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(secret or password(username))
     page.get_by_role("button", name="Sign in").click()
-    sync_api.expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    sync_api.expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
 
 
 def sign_out(page: sync_api.Page) -> None:
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     sync_api.expect(page.get_by_role("button", name="Sign in")).to_be_visible()
 
 
-def api_request(platform: Platform, username: str, source: str) -> str:  # noqa: F811
+def api_request(
+    platform: Platform,  # noqa: F811
+    username: str,
+    source: str,
+    sample_path: Path = SAMPLE,
+) -> str:
     """A submitted request made through the API (the stories that start at approval)."""
     with httpx.Client(base_url=platform.base_url, timeout=30) as http:
         auth = login(http, username, password(username))
         made = http.post("/v1/requests", headers=auth, json={"source_system": source})
         assert made.status_code == 200, made.text
         request_id = made.json()["request"]["id"]
-        with SAMPLE.open("rb") as sample:
-            files = {"file": (SAMPLE.name, sample, "text/plain")}
+        with sample_path.open("rb") as sample:
+            files = {"file": (sample_path.name, sample, "text/plain")}
             uploaded = http.post(f"/v1/requests/{request_id}/samples", headers=auth, files=files)
         assert uploaded.status_code == 200, uploaded.text
         submitted = http.post(f"/v1/requests/{request_id}:submit", headers=auth, json={})
@@ -132,24 +194,18 @@ def api_request(platform: Platform, username: str, source: str) -> str:  # noqa:
     return str(request_id)
 
 
-def offers(platform: Platform, suffix: str, part: str = "") -> bool:  # noqa: F811
-    """True when the platform's HTTP API has a route ending in `suffix` (and containing `part`)."""
-    document = httpx.get(f"{platform.base_url}/openapi.json", timeout=30).json()
-    return any(path.endswith(suffix) and part in path for path in document["paths"])
+def approve(platform: Platform, request_id: str) -> None:  # noqa: F811
+    """The approver approves through the API (the pipeline then starts by itself)."""
+    with httpx.Client(base_url=platform.base_url, timeout=30) as http:
+        auth = login(http, "aaron", password("aaron"))
+        approved = http.post(f"/v1/requests/{request_id}:approve", headers=auth, json={})
+        assert approved.status_code == 200, approved.text
 
 
-def has_pipeline(platform: Platform) -> bool:  # noqa: F811
-    """True when the platform generates TAs after approval (it then offers `:regenerate`)."""
-    return offers(platform, ":regenerate")
-
-
-def test_first_load_and_sign_in_page(
-    browser: sync_api.Browser,
-    platform: Platform,  # noqa: F811
-) -> None:
+def test_first_load_and_sign_in_page(browser: sync_api.Browser, fast: Platform) -> None:
     """Figures, not a timing assertion: the first load of `/` on a fresh browser and the
     size of what it transferred."""
-    context = browser.new_context(viewport=DESKTOP, base_url=platform.base_url)
+    context = browser.new_context(viewport=DESKTOP, base_url=fast.base_url)
     page = context.new_page()
     page.goto("/")
     sync_api.expect(page.get_by_role("button", name="Sign in")).to_be_visible()
@@ -176,13 +232,17 @@ def test_first_load_and_sign_in_page(
     context.close()
 
 
-def test_requestor_to_approver_story(
-    page: sync_api.Page,
+def test_a_request_from_creation_to_completed(
+    inspected_page: sync_api.Page,
+    browser: sync_api.Browser,
     platform: Platform,  # noqa: F811
-    people: dict[str, str],
-    tmp_path: Path,
+    inspected_people: dict[str, str],
 ) -> None:
+    """The requestor creates, uploads and submits; the approver approves in another browser;
+    the requestor's open page follows the pipeline to COMPLETED without reloading; the TA
+    downloads and the validation report (AppInspect on) opens."""
     expect = sync_api.expect
+    page = inspected_page
     sign_in(page, "rita")
     page.get_by_role("link", name="New request").first.click()
     # The API's error is shown next to the field it names.
@@ -195,6 +255,7 @@ def test_requestor_to_approver_story(
     page.get_by_label("Description").fill("Web tier access logs, combined format")
     page.get_by_role("button", name="Create request").click()
     expect(page.get_by_role("heading", name="Apache HTTP Server")).to_be_visible()
+    expect(page.get_by_role("button", name="Submit for approval")).to_be_disabled()
 
     page.get_by_label("Upload log samples").set_input_files(str(SAMPLE))
     expect(page.locator(".uploads li.done")).to_have_count(1)
@@ -204,81 +265,151 @@ def test_requestor_to_approver_story(
     expect(page.locator(".page-header .badge")).to_have_text("Pending approval")
     timeline = page.get_by_label("Status timeline")
     expect(timeline).to_have_attribute("data-status", "PENDING_APPROVAL")
-    request_url = page.url
     shot(page, "04-request-pending-1280")
-    page.get_by_role("link", name="Requests").click()
-    expect(page.get_by_role("link", name="Apache HTTP Server")).to_be_visible()
-    page.get_by_label("Status").select_option("PENDING_APPROVAL")
-    expect(page.get_by_role("link", name="Apache HTTP Server")).to_be_visible()
-    page.get_by_label("Status").select_option("COMPLETED")
-    expect(page.get_by_text("No request matches.")).to_be_visible()
-    sign_out(page)
+    request_url = page.url
+    assert request_url.startswith(platform.base_url + "/requests/")
+    page.evaluate("() => { window.__sameDocument = true; }")
 
-    sign_in(page, "aaron")
-    page.get_by_role("navigation").get_by_role("link", name="Approvals").click()
-    queue = page.locator("ol.queue")
+    approver = browser.new_context(viewport=DESKTOP, base_url=platform.base_url)
+    try:
+        approved_and_regenerated(page, approver.new_page(), first_line)
+    finally:
+        approver.close()
+
+
+def approved_and_regenerated(page: sync_api.Page, other: sync_api.Page, first_line: str) -> None:
+    """The rest of the full story: `other` is the approver's page, `page` the requestor's."""
+    expect = sync_api.expect
+    timeline = page.get_by_label("Status timeline")
+    sign_in(other, "aaron")
+    other.get_by_role("navigation").get_by_role("link", name="Approvals").click()
+    queue = other.locator("ol.queue")
     expect(queue.get_by_role("link", name="Apache HTTP Server")).to_be_visible()
-    shot(page, "05-approvals-1280")
+    shot(other, "05-approvals-1280")
     queue.get_by_role("link", name="Apache HTTP Server").click()
-    expect(page.locator("pre.preview")).to_contain_text(first_line[:40])
-    page.get_by_role("button", name="Approve").click()
-    expect(timeline).not_to_have_attribute("data-status", "PENDING_APPROVAL")
-    if has_pipeline(platform):
-        # The page follows the request by itself (polling): no reload until it finishes.
-        expect(timeline).to_have_attribute(
-            "data-status", TERMINAL, timeout=TERMINAL_DEADLINE_SECONDS * 1000
-        )
-        if timeline.get_attribute("data-status") == "COMPLETED":
-            with page.expect_download() as download:
-                page.get_by_role("button", name="Download TA").first.click()
-            assert download.value.suggested_filename.endswith((".tgz", ".spl", ".tar.gz"))
-        else:
-            expect(page.get_by_test_id("failure")).to_be_visible()
-    else:
-        expect(timeline).to_have_attribute("data-status", "APPROVED")
-        # Without the pipeline the approver uploads a TA by hand and has it validated.
-        ta = tmp_path / "TA-apache.tgz"
-        build = [sys.executable, "-m", "services.cli.main", "ta", "build"]
-        build += ["--source-system", "Apache HTTP Server", "--out", str(ta), str(SAMPLE)]
-        subprocess.run(build, check=True, cwd=ROOT, capture_output=True, timeout=120)
-        page.get_by_text("Upload a manual revision").click()
-        page.get_by_label("Upload a TA package").set_input_files(str(ta))
-        expect(page.get_by_text("Version 1")).to_be_visible()
-        page.get_by_role("button", name="Validate version 1").click()
-    # The validation run appears and finishes while the page is open.
-    finished = page.locator("ul.runs .badge").filter(has_text=re.compile("^(Passed|Failed)$"))
-    expect(finished.first).to_be_visible(timeout=TERMINAL_DEADLINE_SECONDS * 1000)
-    shot(page, "06-request-after-approval-1280")
+    expect(other.locator("pre.preview")).to_contain_text(first_line[:40])
+    other.get_by_role("button", name="Approve").click()
+    expect(other.get_by_label("Status timeline")).not_to_have_attribute(
+        "data-status", "PENDING_APPROVAL"
+    )
+
+    # The requestor's page follows the request by itself (polling), never reloading.
+    expect(timeline).to_have_attribute(
+        "data-status", "COMPLETED", timeout=TERMINAL_DEADLINE_SECONDS * 1000
+    )
+    assert page.evaluate("() => window.__sameDocument") is True
+    expect(page.get_by_test_id("attempt")).to_have_text("Attempt 1")
+    expect(page.locator("ul.runs .badge").first).to_have_text("Passed")
+    expect(page.locator("ul.revisions")).to_contain_text("Attempt 1")
+    shot(page, "06-request-completed-1280")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download TA").first.click()
+    assert download.value.suggested_filename.endswith((".tgz", ".spl", ".tar.gz"))
+    page.set_viewport_size(MOBILE)
+    shot(page, "06-request-completed-mobile")
+    page.set_viewport_size(DESKTOP)
+
     page.locator("ul.runs a").first.click()
     expect(page.get_by_role("heading", name="Findings")).to_be_visible()
-    expect(page.locator(".verdict")).to_contain_text(re.compile("Passed|Failed"))
+    expect(page.locator(".verdict")).to_contain_text("Passed")
     expect(page.get_by_role("meter", name="timestamps coverage").first).to_be_visible()
-    shot(page, "07-validation-report-1280")
+    shot(page, "08-validation-report-1280")
+    page.set_viewport_size(MOBILE)
+    shot(page, "08-validation-report-mobile")
+    page.set_viewport_size(DESKTOP)
     page.get_by_role("link", name="Overview").click()
     expect(page.get_by_role("heading", name="Requests by status")).to_be_visible()
     shot(page, "02-overview-1280")
-    assert request_url.startswith(platform.base_url + "/requests/")
+
+    # The approver regenerates the completed request: a second attempt, a second revision.
+    other.reload()
+    other.get_by_role("button", name="Regenerate").click()
+    revisions = other.locator("ul.revisions > li")
+    expect(revisions).to_have_count(2, timeout=TERMINAL_DEADLINE_SECONDS * 1000)
+    expect(other.get_by_label("Status timeline")).to_have_attribute(
+        "data-status", "COMPLETED", timeout=TERMINAL_DEADLINE_SECONDS * 1000
+    )
+    expect(other.get_by_test_id("attempt")).to_have_text("Attempt 2")
+    expect(revisions.first).to_contain_text("Version 2")
+    expect(revisions.first).to_contain_text("Attempt 2")
+    expect(other.locator("ul.runs > li")).to_have_count(2)
+    other.locator("ul.revisions").screenshot(path=str(ARTIFACTS / "07-revisions-1280.png"))
+    shot(other, "07-request-regenerated-1280")
+
+
+def test_a_sample_without_timestamps_fails_and_the_approver_tries_again(
+    page: sync_api.Page,
+    fast: Platform,
+    people: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    expect = sync_api.expect
+    sample = tmp_path / "document-events.log"
+    sample.write_text(
+        "".join(f"user {i} opened document {i} and closed it again\n" for i in range(200))
+    )
+    request_id = api_request(fast, "rita", "Document store", sample)
+    approve(fast, request_id)
+    sign_in(page, "rita")
+    page.goto(f"/requests/{request_id}")
+    timeline = page.get_by_label("Status timeline")
+    expect(timeline).to_have_attribute("data-status", "FAILED", timeout=60_000)
+    failure = page.get_by_test_id("failure")
+    expect(failure).to_contain_text("Failed in generation (attempt 1).")
+    expect(failure).to_contain_text("timestamp")
+    expect(timeline.locator("li.bad")).to_have_count(1)
+    expect(timeline).not_to_contain_text("Validating")
+    expect(page.get_by_role("button", name="Regenerate")).to_have_count(0)
+    shot(page, "09-request-failed-1280")
+    page.set_viewport_size(MOBILE)
+    shot(page, "09-request-failed-mobile")
+    page.set_viewport_size(DESKTOP)
+    sign_out(page)
+
+    sign_in(page, "aaron")
+    page.goto(f"/requests/{request_id}")
+    expect(page.get_by_text("Upload a manual revision")).to_be_visible()
+    page.get_by_role("button", name="Regenerate").click()
+    expect(page.get_by_test_id("attempt")).to_have_text("Attempt 2", timeout=30_000)
+    expect(timeline).to_have_attribute("data-status", "FAILED", timeout=60_000)
+    expect(page.get_by_test_id("failure")).to_contain_text("(attempt 2)")
+
+    # A manual TA (index-time timestamps) goes to validation; the approver cancels the run,
+    # which fails the request in validation with a link to the run.
+    ta = tmp_path / "TA-document-store.tgz"
+    build = [sys.executable, "-m", "services.cli.main", "ta", "build", "--allow-no-timestamp"]
+    build += ["--source-system", "Document store", "--out", str(ta), str(sample)]
+    subprocess.run(build, check=True, cwd=ROOT, capture_output=True, timeout=120)
+    page.get_by_text("Upload a manual revision").click()
+    page.get_by_label("Upload a TA package").set_input_files(str(ta))
+    expect(timeline).to_have_attribute("data-status", "VALIDATING")
+    expect(page.get_by_test_id("attempt")).to_have_text("Attempt 3")
+    expect(page.locator("ul.revisions")).to_contain_text("Manual")
+    expect(page.locator("ul.runs .badge")).to_have_text("Queued")
+    page.locator("ul.runs").get_by_role("button", name=re.compile("^Cancel run")).click()
+    expect(timeline).to_have_attribute("data-status", "FAILED", timeout=30_000)
+    banner = page.get_by_test_id("failure")
+    expect(banner).to_contain_text("Failed in validation (attempt 3).")
+    expect(page.locator("ul.runs .badge")).to_have_text("Failed")
+    shot(page, "09-request-failed-in-validation-1280")
+    banner.get_by_role("link", name="Read the validation report").click()
+    expect(page.locator(".verdict")).to_contain_text("Failed")
+    expect(page.get_by_role("button", name="Cancel run")).to_have_count(0)
 
 
 def test_an_approver_rejects_with_a_reason(
     page: sync_api.Page,
-    platform: Platform,  # noqa: F811
+    fast: Platform,
     people: dict[str, str],
 ) -> None:
     expect = sync_api.expect
-    request_id = api_request(platform, "rita", "Cisco ASA")
+    request_id = api_request(fast, "rita", "Cisco ASA")
     sign_in(page, "aaron")
     page.goto(f"/requests/{request_id}")
-    # The approver reads the sample in full: a download where the API offers one, else a
-    # message saying so (never a raw error).
-    download = page.locator("ul.samples").get_by_role("button", name="Download")
-    if offers(platform, ":download", "/samples/"):
-        with page.expect_download() as sample:
-            download.click()
-        assert sample.value.suggested_filename == SAMPLE.name
-    else:
-        download.click()
-        expect(page.get_by_role("alert")).to_contain_text("does not offer this yet")
+    # The approver reads the sample in full.
+    with page.expect_download() as sample:
+        page.locator("ul.samples").get_by_role("button", name="Download").click()
+    assert sample.value.suggested_filename == SAMPLE.name
     page.get_by_role("button", name="Reject…").click()
     page.get_by_role("button", name="Reject request").click()
     reason = page.locator('[data-field="rejection_reason"]')
@@ -292,18 +423,17 @@ def test_an_approver_rejects_with_a_reason(
     expect(
         page.get_by_text("Please add samples from the firewall's VPN module too.")
     ).to_be_visible()
-    shot(page, "08-request-rejected-1280")
+    shot(page, "10-request-rejected-1280")
     page.set_viewport_size(MOBILE)
-    shot(page, "09-request-rejected-mobile")
+    shot(page, "10-request-rejected-mobile")
     page.get_by_role("button", name="Menu").click()
     page.get_by_role("link", name="Requests").click()
     expect(page.get_by_role("link", name="Cisco ASA")).to_be_visible()
-    shot(page, "10-requests-mobile")
+    shot(page, "11-requests-mobile")
 
 
 def test_an_upload_shows_its_progress(
     page: sync_api.Page,
-    platform: Platform,  # noqa: F811
     people: dict[str, str],
     tmp_path: Path,
 ) -> None:
@@ -337,7 +467,7 @@ def test_an_upload_shows_its_progress(
     )
     page.get_by_label("Upload log samples").set_input_files(str(big))
     expect(page.get_by_role("progressbar")).to_be_visible()
-    shot(page, "11-upload-in-progress-1280")
+    shot(page, "12-upload-in-progress-1280")
     expect(page.locator(".uploads li.done")).to_have_count(1, timeout=30_000)
     cdp.send(
         "Network.emulateNetworkConditions",
@@ -354,7 +484,7 @@ def test_an_upload_shows_its_progress(
 
 def test_an_admin_deactivates_a_user(
     page: sync_api.Page,
-    platform: Platform,  # noqa: F811
+    fast: Platform,
     people: dict[str, str],
     tmp_path: Path,
 ) -> None:
@@ -367,13 +497,13 @@ def test_an_admin_deactivates_a_user(
     expect(row.get_by_text("Active", exact=True)).to_be_visible()
     row.get_by_role("button", name="Deactivate victor").click()
     expect(row.get_by_text("Deactivated", exact=True)).to_be_visible()
-    with httpx.Client(base_url=platform.base_url, timeout=30) as http:
+    with httpx.Client(base_url=fast.base_url, timeout=30) as http:
         refused = http.post(
             "/v1/auth:login", json={"username": "victor", "password": password("victor")}
         )
         assert refused.status_code == 401, refused.text
     page.get_by_label("Find").fill("")
-    shot(page, "12-users-1280")
+    shot(page, "13-users-1280")
     page.get_by_role("link", name="Configuration").click()
     expect(page.get_by_role("heading", name="Configuration")).to_be_visible()
     settings = page.get_by_role("form", name="New setting")
@@ -396,10 +526,10 @@ def test_an_admin_deactivates_a_user(
     expect(page.get_by_role("button", name="Edit SUPPORT_TOKEN")).to_be_visible()
     expect(page.locator(".config-list")).not_to_contain_text("s3cr3t-value")
     expect(page.locator(".config-list")).to_contain_text("••••••••")
-    shot(page, "13-config-1280")
+    shot(page, "14-config-1280")
     page.get_by_role("link", name="Audit trail").click()
     expect(page.locator("table.table tbody tr").first).to_be_visible()
-    shot(page, "14-audit-1280")
+    shot(page, "15-audit-1280")
     page.get_by_role("link", name="Knowledge").click()
     expect(page.get_by_role("heading", name="Documents", exact=True)).to_be_visible()
     guide = tmp_path / "apache-guide.md"
@@ -420,7 +550,7 @@ def test_an_admin_deactivates_a_user(
     page.get_by_role("button", name="Search", exact=True).click()
     expect(page.locator("ol.hits mark").first).to_have_text(re.compile("referer|agent", re.I))
     expect(page.locator("ol.hits")).not_to_contain_text("**")
-    shot(page, "15-knowledge-1280")
+    shot(page, "16-knowledge-1280")
 
 
 def test_an_expired_token_is_refreshed_and_a_dead_session_ends_cleanly(
@@ -435,7 +565,7 @@ def test_an_expired_token_is_refreshed_and_a_dead_session_ends_cleanly(
         " sessionStorage.setItem('tagen.session', JSON.stringify(t)); }"
     )
     page.reload()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
     assert page.evaluate(f"() => {tokens}.access_token") != "expired"
     page.evaluate(
         "() => sessionStorage.setItem('tagen.session',"
@@ -459,7 +589,7 @@ def test_keyboard_sign_in_and_pages_that_do_not_exist(
     page.keyboard.press("Tab")
     page.keyboard.type(password("rita"))
     page.keyboard.press("Enter")
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
     page.goto("/no/such/page")
@@ -469,3 +599,75 @@ def test_keyboard_sign_in_and_pages_that_do_not_exist(
     page.goto("/validations/not-a-uuid")
     expect(page.get_by_role("alert")).to_be_visible()
     expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+
+
+def test_a_user_changes_their_password_and_signs_out_everywhere(
+    page: sync_api.Page,
+    fast: Platform,
+    people: dict[str, str],
+) -> None:
+    expect = sync_api.expect
+    with httpx.Client(base_url=fast.base_url, timeout=30) as http:
+        elsewhere = http.post(
+            "/v1/auth:login", json={"username": "paula", "password": password("paula")}
+        ).json()["refresh_token"]
+    sign_in(page, "paula")
+    page.get_by_role("link", name="Your account").click()
+    form = page.get_by_role("form", name="Change password")
+    current = form.locator('[data-field="current_password"]')
+    fresh = form.locator('[data-field="new_password"]')
+    form.get_by_label("Current password").fill("not-my-password-at-all")
+    form.get_by_label("New password").fill("a long enough new secret")
+    form.get_by_role("button", name="Change password").click()
+    expect(current.locator(".field-error")).to_have_text("does not match")
+    form.get_by_label("Current password").fill(password("paula"))
+    form.get_by_label("New password").fill("short")
+    form.get_by_role("button", name="Change password").click()
+    expect(fresh.locator(".field-error")).to_contain_text("12")
+    expect(current.locator(".field-error")).to_have_count(0)
+    shot(page, "17-change-password-error-1280")
+    form.get_by_label("New password").fill("paula's new long secret")
+    form.get_by_role("button", name="Change password").click()
+    expect(page.get_by_text("Password changed.")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
+    with httpx.Client(base_url=fast.base_url, timeout=30) as http:
+        # The change ended the session signed in elsewhere.
+        ended = http.post("/v1/auth:refresh", json={"refresh_token": elsewhere})
+        assert ended.status_code == 401, ended.text
+    page.reload()
+    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
+    sign_out(page)
+    sign_in(page, "paula", "paula's new long secret")
+    with httpx.Client(base_url=fast.base_url, timeout=30) as http:
+        login_again = {"username": "paula", "password": "paula's new long secret"}
+        elsewhere = http.post("/v1/auth:login", json=login_again).json()["refresh_token"]
+    page.get_by_role("link", name="Your account").click()
+    page.get_by_role("button", name="Sign out everywhere").click()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert page.evaluate("() => sessionStorage.getItem('tagen.session')") is None
+    with httpx.Client(base_url=fast.base_url, timeout=30) as http:
+        ended = http.post("/v1/auth:refresh", json={"refresh_token": elsewhere})
+        assert ended.status_code == 401, ended.text
+
+
+def test_a_throttled_sign_in_says_how_long_to_wait(
+    page: sync_api.Page,
+    fast: Platform,
+    people: dict[str, str],
+) -> None:
+    expect = sync_api.expect
+    with httpx.Client(base_url=fast.base_url, timeout=30) as http:
+        for _ in range(20):
+            reply = http.post("/v1/auth:login", json={"username": "tom", "password": "wrong"})
+            if reply.status_code == 429:
+                break
+            assert reply.status_code == 401, reply.text
+        assert reply.status_code == 429, reply.text
+    page.goto("/")
+    page.get_by_label("Username").fill("tom")
+    page.get_by_label("Password").fill(password("tom"))
+    page.get_by_role("button", name="Sign in").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Too many attempts.")
+    expect(alert).to_contain_text(re.compile(r"Wait \d+ (seconds?|minutes) before trying again"))
+    shot(page, "18-sign-in-throttled-1280")

@@ -18,6 +18,7 @@ const Users = lazy(() => import("./pages/admin/Users"));
 const Config = lazy(() => import("./pages/admin/Config"));
 const Audit = lazy(() => import("./pages/admin/Audit"));
 const Knowledge = lazy(() => import("./pages/Knowledge"));
+const Account = lazy(() => import("./pages/Account"));
 
 function fromState(state: unknown): string {
   const from = (state as { from?: unknown } | null)?.from;
@@ -43,6 +44,7 @@ export function App() {
           <Route path="validations/:runId" element={<ValidationReport />} />
           <Route path="approvals" element={<Approvals />} />
           <Route path="knowledge" element={<Knowledge />} />
+          <Route path="account" element={<Account />} />
           <Route path="admin/users" element={<Users />} />
           <Route path="admin/config" element={<Config />} />
           <Route path="admin/audit" element={<Audit />} />

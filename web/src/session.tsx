@@ -54,7 +54,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       throw new ApiError(0, "UNAVAILABLE", "the platform cannot be reached");
     }
     const body: unknown = await reply.json().catch(() => null);
-    if (!reply.ok) throw toApiError(reply.status, body);
+    if (!reply.ok) throw toApiError(reply.status, body, reply.headers.get("Retry-After"));
     const login = body as { access_token: string; refresh_token: string; user?: User };
     setTokens({ access_token: login.access_token, refresh_token: login.refresh_token });
     setUser(login.user ?? null);

@@ -24,12 +24,7 @@ export type AuditAction = AuditLog["action"];
 export type KnowledgeDocument = Schemas["tagen.knowledge.v1.KnowledgeDocument"];
 export type SearchResult = Schemas["tagen.knowledge.v1.SearchResult"];
 
-/** Where a request failed, when the platform says (rendered only when present). */
-export interface Failure {
-  stage?: string;
-  message?: string;
-  validation_run_id?: string;
-}
+export type Failure = Schemas["tagen.requests.v1.RequestFailure"];
 
 export interface FieldViolation {
   field: string;
@@ -41,12 +36,15 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly violations: FieldViolation[];
+  /** Seconds to wait before trying again (a 429's Retry-After), when the platform says. */
+  readonly retryAfter?: number;
 
-  constructor(status: number, code: string, message: string, violations: FieldViolation[] = []) {
+  constructor(status: number, code: string, message: string, violations: FieldViolation[] = [], retryAfter?: number) {
     super(message);
     this.status = status;
     this.code = code;
     this.violations = violations;
+    this.retryAfter = retryAfter;
   }
 
   /** The message of the violation naming `field` (or one of its sub-fields). */
@@ -73,15 +71,26 @@ function violationsOf(details: ErrorBody["details"]): FieldViolation[] {
   return found;
 }
 
-export function toApiError(status: number, body: unknown): ApiError {
+/** "45 seconds", "3 minutes": a wait in words. */
+export function waitInWords(seconds: number): string {
+  if (seconds < 90) return `${seconds} second${seconds === 1 ? "" : "s"}`;
+  const minutes = Math.ceil(seconds / 60);
+  return `${minutes} minutes`;
+}
+
+/**
+ * The gateway's error reply as an ApiError; `retryAfterHeader` is the reply's Retry-After
+ * (seconds), which turns a 429 into a message saying how long to wait.
+ */
+export function toApiError(status: number, body: unknown, retryAfterHeader?: string | null): ApiError {
   const parsed = (typeof body === "object" && body !== null ? body : {}) as ErrorBody;
-  if (status === 405 || (status === 404 && parsed.message?.startsWith("no route for "))) {
-    // The gateway has no such route (or not for this method): this platform version does
-    // not offer the action yet.
-    return new ApiError(404, "UNIMPLEMENTED", "this platform version does not offer this yet");
+  const retryAfter = retryAfterHeader ? Number.parseInt(retryAfterHeader, 10) : Number.NaN;
+  const wait = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined;
+  let message = parsed.message || `the server answered ${status}`;
+  if (status === 429) {
+    message = wait !== undefined ? `Wait ${waitInWords(wait)} before trying again.` : "Wait a while before trying again.";
   }
-  const message = parsed.message || `the server answered ${status}`;
-  return new ApiError(status, parsed.code ?? "UNKNOWN", message, violationsOf(parsed.details));
+  return new ApiError(status, parsed.code ?? "UNKNOWN", message, violationsOf(parsed.details), wait);
 }
 
 // ---- tokens ---------------------------------------------------------------------------
@@ -180,7 +189,7 @@ export async function must<T>(
     throw new ApiError(0, "UNAVAILABLE", "the platform cannot be reached; check your connection");
   }
   if (reply.error !== undefined || !reply.response.ok) {
-    throw toApiError(reply.response.status, reply.error);
+    throw toApiError(reply.response.status, reply.error, reply.response.headers.get("Retry-After"));
   }
   return reply.data as T;
 }

@@ -17,6 +17,7 @@ const LINKS: Link[] = [
   { to: "/requests", text: "Requests" },
   { to: "/approvals", text: "Approvals", roles: ["APPROVER", "ADMIN"] },
   { to: "/knowledge", text: "Knowledge" },
+  { to: "/account", text: "Your account" },
   { to: "/admin/users", text: "Users", roles: ["ADMIN"] },
   { to: "/admin/config", text: "Configuration", roles: ["ADMIN"] },
   { to: "/admin/audit", text: "Audit trail", roles: ["ADMIN"] },

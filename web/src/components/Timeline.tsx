@@ -1,16 +1,20 @@
 /** A request's path through its statuses, with the time of each step the platform records. */
-import type { Request, RequestStatus } from "../api/client";
+import type { Failure, Request, RequestStatus } from "../api/client";
 import { label, when } from "../format";
 
 const HAPPY: RequestStatus[] = ["NEW", "PENDING_APPROVAL", "APPROVED", "GENERATING_TA", "VALIDATING", "COMPLETED"];
 
-function path(status: RequestStatus): RequestStatus[] {
+/** The steps a request went through: a FAILED one ends right after the stage that failed. */
+function path(status: RequestStatus, failure?: Failure): RequestStatus[] {
   if (status === "REJECTED") return ["NEW", "PENDING_APPROVAL", "REJECTED"];
-  if (status === "FAILED") return [...HAPPY.slice(0, -1), "FAILED"];
+  if (status === "FAILED") {
+    const last = failure?.stage === "GENERATION" ? "GENERATING_TA" : "VALIDATING";
+    return [...HAPPY.slice(0, HAPPY.indexOf(last) + 1), "FAILED"];
+  }
   return HAPPY;
 }
 
-function stamp(request: Request, step: RequestStatus): string | undefined {
+function stamp(request: Request, step: RequestStatus, failure?: Failure): string | undefined {
   switch (step) {
     case "NEW":
       return request.created_at;
@@ -19,20 +23,17 @@ function stamp(request: Request, step: RequestStatus): string | undefined {
     case "REJECTED":
       return request.approved_at ?? request.updated_at;
     case "COMPLETED":
-    case "FAILED":
       return request.completed_at;
+    case "FAILED":
+      return failure?.failed_at ?? request.completed_at;
     default:
       return undefined;
   }
 }
 
-export function Timeline({ request, failedStage }: { request: Request; failedStage?: string }) {
-  const steps = path(request.status);
-  let reached = steps.indexOf(request.status);
-  if (request.status === "FAILED" && failedStage) {
-    const at = steps.findIndex((s) => s.toLowerCase().startsWith(failedStage.toLowerCase().slice(0, 5)));
-    if (at >= 0) reached = Math.max(reached, at);
-  }
+export function Timeline({ request, failure }: { request: Request; failure?: Failure }) {
+  const steps = path(request.status, failure);
+  const reached = steps.indexOf(request.status);
   const terminal = ["COMPLETED", "FAILED", "REJECTED"].includes(request.status);
   return (
     <ol className="timeline" aria-label="Status timeline" data-status={request.status}>
@@ -45,7 +46,7 @@ export function Timeline({ request, failedStage }: { request: Request; failedSta
             : i === reached
               ? "current"
               : "todo";
-        const time = stamp(request, step);
+        const time = stamp(request, step, failure);
         return (
           <li key={step} className={state} aria-current={i === reached ? "step" : undefined}>
             <span className="dot" aria-hidden="true" />

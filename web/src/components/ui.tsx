@@ -78,6 +78,7 @@ export function ErrorBanner(props: { error?: ApiError; fields?: string[]; all?: 
 }
 
 function title(error: ApiError): string {
+  if (error.status === 429) return "Too many attempts.";
   switch (error.code) {
     case "PERMISSION_DENIED":
       return "Not allowed.";

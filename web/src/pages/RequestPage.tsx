@@ -5,13 +5,13 @@
 import { useState } from "react";
 import type { FormEvent } from "react";
 import { Link, useParams } from "react-router-dom";
-import { api, downloadFile, must, type ApiError, type LogSample, type ValidationRun } from "../api/client";
+import { api, downloadFile, must, type ApiError, type Failure, type LogSample, type ValidationRun } from "../api/client";
 import { Dropzone } from "../components/Dropzone";
 import { Timeline } from "../components/Timeline";
 import { Button, Card, Empty, ErrorBanner, Field, Loading, PageHeader, StatusBadge } from "../components/ui";
 import { bytes, label, MOVING, shortId, when } from "../format";
 import { asApiError, useLoad, usePolling } from "../hooks";
-import { getRequest, postAction, uploadRevision, uploadSample } from "../requests";
+import { cancelRun, getRequest, uploadRevision, uploadSample } from "../requests";
 import { useSession } from "../session";
 
 async function listRuns(requestId: string): Promise<ValidationRun[]> {
@@ -110,7 +110,7 @@ export function RequestPage() {
               </>
             )}
             {approver && (status === "FAILED" || status === "COMPLETED") && (
-              <Button busy={busy === "regenerate"} onClick={() => void act("regenerate", () => postAction(`/v1/requests/${encodeURIComponent(requestId)}:regenerate`))}>
+              <Button busy={busy === "regenerate"} onClick={() => void act("regenerate", () => must(api.POST("/v1/requests/{request_id}:regenerate", { params: { path }, body: {} })))}>
                 Regenerate
               </Button>
             )}
@@ -133,18 +133,20 @@ export function RequestPage() {
           <strong>Rejected.</strong> {request.rejection_reason || "No reason was given."}
         </div>
       )}
-      {(failure || status === "FAILED") && (
-        <div className="banner error" role="status" data-testid="failure">
-          <strong>Failed{failure?.stage ? ` during ${label(failure.stage)}` : ""}.</strong>{" "}
-          {failure?.message || "The platform did not record why."}{" "}
-          {failure?.validation_run_id && <Link to={`/validations/${failure.validation_run_id}`}>Read the validation report</Link>}
-        </div>
-      )}
+      {status === "FAILED" && <FailureBanner failure={failure} attempt={request.attempt} />}
 
       <div className="grid request-grid">
         <div className="stack">
-          <Card title="Progress" actions={waiting ? <span className="live" aria-live="polite">Live</span> : undefined}>
-            <Timeline request={request} failedStage={failure?.stage} />
+          <Card
+            title="Progress"
+            actions={
+              <>
+                {(request.attempt ?? 0) > 0 && <span className="badge" data-testid="attempt">Attempt {request.attempt}</span>}
+                {waiting && <span className="live" aria-live="polite">Live</span>}
+              </>
+            }
+          >
+            <Timeline request={request} failure={failure} />
           </Card>
           <Card title="Log samples">
             {editable && (
@@ -184,6 +186,7 @@ export function RequestPage() {
                   <li key={r.id}>
                     <div>
                       <strong>Version {r.version}</strong> <span className="badge">{label(r.generated_by)}</span>
+                      {(r.attempt ?? 0) > 0 && <span className="badge subtle">Attempt {r.attempt}</span>}
                       <br />
                       <small className="muted">
                         {bytes(r.file_size)} · {when(r.created_at)}
@@ -204,7 +207,7 @@ export function RequestPage() {
                 ))}
               </ul>
             )}
-            {approver && (
+            {approver && (status === "FAILED" || status === "COMPLETED") && (
               <details className="manual">
                 <summary>Upload a manual revision</summary>
                 <Dropzone label="Upload a TA package" accept=".tgz,.tar.gz,.spl" hint="A .tgz TA package"
@@ -223,6 +226,12 @@ export function RequestPage() {
                     <Link to={`/validations/${run.id}`}>Run {shortId(run.id)}</Link>
                     <span className={`badge run-${run.status.toLowerCase()}`}>{label(run.status)}</span>
                     <small className="muted">{when(run.completed_at ?? run.created_at)}</small>
+                    {approver && (run.status === "QUEUED" || run.status === "RUNNING") && (
+                      <Button kind="ghost" busy={busy === `cancel-${run.id}`} aria-label={`Cancel run ${shortId(run.id)}`}
+                        onClick={() => void act(`cancel-${run.id}`, () => cancelRun(run.id))}>
+                        Cancel
+                      </Button>
+                    )}
                   </li>
                 ))}
               </ul>
@@ -231,6 +240,33 @@ export function RequestPage() {
         </div>
       </div>
     </>
+  );
+}
+
+/** `text` as a sentence: capital first letter, final full stop. */
+function sentence(text?: string): string {
+  if (!text) return "";
+  const trimmed = text.trim();
+  return trimmed.charAt(0).toUpperCase() + trimmed.slice(1) + (/[.!?]$/.test(trimmed) ? "" : ".");
+}
+
+/** Why a FAILED request failed: the stage, the platform's message, the run that failed it. */
+function FailureBanner({ failure, attempt }: { failure?: Failure; attempt?: number }) {
+  const stage = failure?.stage && failure.stage !== "FAILURE_STAGE_UNSPECIFIED" ? failure.stage : undefined;
+  return (
+    <div className="banner error failure" role="status" data-testid="failure">
+      <div>
+        <strong>
+          {stage === "VALIDATION" ? "Failed in validation" : stage === "GENERATION" ? "Failed in generation" : "Failed"}
+          {attempt ? ` (attempt ${attempt})` : ""}.
+        </strong>{" "}
+        {sentence(failure?.message) || "The platform did not record why."}
+      </div>
+      <small>
+        {failure?.failed_at && <>Failed {when(failure.failed_at)}. </>}
+        {failure?.validation_run_id && <Link to={`/validations/${failure.validation_run_id}`}>Read the validation report</Link>}
+      </small>
+    </div>
   );
 }
 

@@ -10,6 +10,8 @@ import { CoverageBar } from "../components/charts";
 import { Button, Card, DataTable, Empty, ErrorBanner, Loading, PageHeader } from "../components/ui";
 import { label, percent, shortId, when } from "../format";
 import { asApiError, useLoad, usePolling } from "../hooks";
+import { cancelRun } from "../requests";
+import { useSession } from "../session";
 
 interface Finding {
   code: string;
@@ -58,8 +60,11 @@ export default function ValidationReport() {
   const { runId = "" } = useParams();
   const loaded = useLoad(async () => (await must(api.GET("/v1/validations/{run_id}", { params: { path: { run_id: runId } } }))).validation_run, [runId]);
   const [downloadError, setDownloadError] = useState<ApiError>();
+  const [cancelling, setCancelling] = useState(false);
+  const { has } = useSession();
   const run = loaded.data;
-  usePolling(run?.status === "QUEUED" || run?.status === "RUNNING", async () => {
+  const moving = run?.status === "QUEUED" || run?.status === "RUNNING";
+  usePolling(moving, async () => {
     await loaded.reload();
     return false;
   });
@@ -84,9 +89,24 @@ export default function ValidationReport() {
           </>
         }
         actions={
-          <Button onClick={() => void downloadFile(`/v1/validations/${encodeURIComponent(run.id)}/debug-bundle`, `debug-${shortId(run.id)}.zip`).catch((e: unknown) => setDownloadError(asApiError(e)))}>
-            Download debug bundle
-          </Button>
+          <>
+            {moving && has("APPROVER", "ADMIN") && (
+              <Button kind="danger" busy={cancelling}
+                onClick={() => {
+                  setCancelling(true);
+                  setDownloadError(undefined);
+                  cancelRun(run.id)
+                    .then(() => loaded.reload())
+                    .catch((e: unknown) => setDownloadError(asApiError(e)))
+                    .finally(() => setCancelling(false));
+                }}>
+                Cancel run
+              </Button>
+            )}
+            <Button onClick={() => void downloadFile(`/v1/validations/${encodeURIComponent(run.id)}/debug-bundle`, `debug-${shortId(run.id)}.zip`).catch((e: unknown) => setDownloadError(asApiError(e)))}>
+              Download debug bundle
+            </Button>
+          </>
         }
       />
       <ErrorBanner error={downloadError} />
