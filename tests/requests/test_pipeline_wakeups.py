@@ -9,28 +9,21 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-import grpc
 import pytest
 from tagen.requests.v1 import requests_pb2 as pb
-from tagen.requests.v1 import requests_pb2_grpc as pb_grpc
 from tagen.validation.v1 import validation_pb2 as vpb
-from tagen.validation.v1 import validation_pb2_grpc as vpb_grpc
 
 from services.kernel.db import Database
-from services.kernel.runtime import Runtime
-from services.kernel.server import GrpcService
 from services.kernel.settings import Settings
 from services.kernel.tokens import KeyMaterial
-from tests.requests.conftest import empty_requests_schema, start_service
 from tests.requests.test_pipeline import (
     Pipeline,
     approved,
-    free_port,
+    connected,
+    running_services,
     runs_of,
     settled,
-    start_validation,
 )
-from tests.validation.conftest import empty_validation_schema
 from tests.validation.helpers import SAMPLE
 
 pytestmark = pytest.mark.xdist_group("pipeline")
@@ -63,31 +56,11 @@ def idle_settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
 async def idle_pipeline(
     idle_settings: Settings, keys: KeyMaterial, database: Database
 ) -> AsyncIterator[Pipeline]:
-    await empty_validation_schema(database)
-    await empty_requests_schema(database)
-    validation_port = free_port()
-    runtime = Runtime.from_keys(
-        idle_settings.model_copy(update={"validation_address": f"127.0.0.1:{validation_port}"}),
-        keys,
-    )
-    requests: GrpcService = await start_service(runtime)
-    validation = await start_validation(idle_settings, keys, requests, validation_port)
-    try:
-        async with (
-            grpc.aio.insecure_channel(requests.address) as channel,
-            grpc.aio.insecure_channel(validation.address) as vchannel,
-        ):
-            yield Pipeline(
-                runtime,
-                requests,
-                validation,
-                database,
-                pb_grpc.RequestServiceStub(channel),
-                vpb_grpc.ValidationServiceStub(vchannel),
-            )
-    finally:
-        await validation.stop(0)
-        await requests.stop(0)
+    async with (
+        running_services(idle_settings, keys) as started,
+        connected(*started, database) as pipeline,
+    ):
+        yield pipeline
 
 
 async def test_approval_reaches_completed_without_waiting_for_a_poll(idle_pipeline, cast) -> None:
