@@ -5,8 +5,9 @@ run in that process; each check runs in a child process of its own), and how man
 per minute the pipeline completes with MAX_PARALLEL_VALIDATIONS=2.
 
 Goals: 1 MB under 5 s; 100 MB under 60 s; memory flat within 64 MB.
-Run: .venv/bin/python bench/bench_pipeline.py [requests-for-throughput]
-     (VALIDATION_RUN_APPINSPECT=false in the environment measures without splunk-appinspect)
+Run: .venv/bin/python bench/bench_pipeline.py [requests-for-throughput] [sizes in MB, e.g. 1,100]
+     (VALIDATION_RUN_APPINSPECT=false in the environment measures without splunk-appinspect;
+     0 requests skips the throughput figure)
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -140,18 +143,48 @@ def wait_final(http: httpx.Client, headers: dict[str, str], rids: list[str]) -> 
     return done
 
 
+def _at(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def stages(final: dict[str, Any], run: dict[str, Any]) -> str:
+    """Where the time went, from the stored timestamps: approval -> revision stored
+    (generation), -> run queued, -> run started (claim), -> run completed (check; appinspect's
+    own share from the results document), -> request COMPLETED (verdict delivery)."""
+    request = final["request"]
+    [revision] = final["ta_revisions"]
+    marks = [
+        ("generate", revision["created_at"]),
+        ("queue", run["created_at"]),
+        ("claim", run["started_at"]),
+        ("check", run["completed_at"]),
+        ("verdict", request.get("completed_at") or request["updated_at"]),
+    ]
+    previous = _at(request["approved_at"])
+    parts = []
+    for name, stamp in marks:
+        moment = _at(stamp)
+        parts.append(f"{name} {(moment - previous).total_seconds():.2f}")
+        previous = moment
+    appinspect = ((run.get("results_json") or {}).get("appinspect") or {}).get("duration_seconds")
+    if appinspect is not None:
+        parts.append(f"(appinspect {appinspect:.2f})")
+    return "stages s: " + ", ".join(parts)
+
+
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 8
+    sizes = [int(mb) * MB for mb in (sys.argv[2] if len(sys.argv) > 2 else "1,100").split(",")]
     with tempfile.TemporaryDirectory(prefix="tagen-bench-pipeline-") as scratch:
         process, base_url = start_platform(Path(scratch) / "data")
         try:
-            run(base_url, process.pid, Path(scratch), count)
+            run(base_url, process.pid, Path(scratch), count, sizes)
         finally:
             process.terminate()
             process.wait(60)
 
 
-def run(base_url: str, pid: int, scratch: Path, count: int) -> None:
+def run(base_url: str, pid: int, scratch: Path, count: int, sizes: list[int]) -> None:
     appinspect = os.environ.get("VALIDATION_RUN_APPINSPECT", "true")
     print(f"pipeline on the embedded default (appinspect {appinspect}, 2 parallel validations)")
     with httpx.Client(base_url=base_url, timeout=600) as http:
@@ -170,7 +203,7 @@ def run(base_url: str, pid: int, scratch: Path, count: int) -> None:
         rita = login(http, "rita", "rita-password-1")
         aaron = login(http, "aaron", "aaron-password-1")
 
-        for size in (1 * MB, 100 * MB):
+        for size in sizes:
             sample = scratch / f"access-{size // MB}mb.log"
             make_sample(sample, size)
             rid = submitted(http, rita, sample)
@@ -185,14 +218,18 @@ def run(base_url: str, pid: int, scratch: Path, count: int) -> None:
             [revision] = final["ta_revisions"]
             generation = revision["generation_metadata"]["duration_seconds"]
             runs = http.get(f"/v1/requests/{rid}/validations", headers=rita).json()
-            check = runs["validation_runs"][0].get("duration_seconds", 0)
+            validation = runs["validation_runs"][0]
+            check = validation.get("duration_seconds", 0)
             print(
                 f"{size // MB:>4} MB sample: approval -> {final['request']['status']} in "
                 f"{elapsed:6.2f} s (generation {generation:.2f} s, validation run "
                 f"{check} s); platform memory growth {growth / 2**20:6.1f} MiB"
             )
+            print(f"       {stages(final, validation)}")
             sample.unlink()
 
+        if count <= 0:
+            return
         small = scratch / "access-small.log"
         small.write_bytes(SAMPLE.read_bytes())
         rids = [submitted(http, rita, small) for _ in range(count)]

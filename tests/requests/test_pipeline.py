@@ -6,6 +6,7 @@ FAILED with its reason, exactly one revision per attempt whatever dies where."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import uuid
 from collections.abc import AsyncIterator
@@ -116,27 +117,39 @@ class Pipeline:
         )
 
 
+@contextlib.asynccontextmanager
+async def running_services(
+    settings: Settings, keys: KeyMaterial
+) -> AsyncIterator[tuple[Runtime, GrpcService, GrpcService]]:
+    """A RequestService and a ValidationService that know each other's address."""
+    validation_port = free_port()
+    runtime = Runtime.from_keys(
+        settings.model_copy(update={"validation_address": f"127.0.0.1:{validation_port}"}), keys
+    )
+    requests = await start_service(runtime)
+    validation = await start_validation(settings, keys, requests, validation_port)
+    try:
+        yield runtime, requests, validation
+    finally:
+        await validation.stop(0)
+        await requests.stop(0)
+
+
 @pytest.fixture(scope="module")
 async def services(
     pipeline_settings: Settings, keys: KeyMaterial
 ) -> AsyncIterator[tuple[Runtime, GrpcService, GrpcService]]:
-    validation_port = free_port()
-    runtime = Runtime.from_keys(
-        pipeline_settings.model_copy(update={"validation_address": f"127.0.0.1:{validation_port}"}),
-        keys,
-    )
-    requests = await start_service(runtime)
-    validation = await start_validation(pipeline_settings, keys, requests, validation_port)
-    yield runtime, requests, validation
-    await validation.stop(0)
-    await requests.stop(0)
+    async with running_services(pipeline_settings, keys) as started:
+        yield started
 
 
-@pytest.fixture
-async def pipeline(services, database: Database) -> AsyncIterator[Pipeline]:
-    await empty_validation_schema(database)
-    await empty_requests_schema(database)
-    runtime, requests, validation = services
+@contextlib.asynccontextmanager
+async def connected(
+    runtime: Runtime, requests: GrpcService, validation: GrpcService, db: Database
+) -> AsyncIterator[Pipeline]:
+    """A Pipeline on running services, over empty requests and validation schemas."""
+    await empty_validation_schema(db)
+    await empty_requests_schema(db)
     async with (
         grpc.aio.insecure_channel(requests.address) as channel,
         grpc.aio.insecure_channel(validation.address) as vchannel,
@@ -145,10 +158,16 @@ async def pipeline(services, database: Database) -> AsyncIterator[Pipeline]:
             runtime,
             requests,
             validation,
-            database,
+            db,
             pb_grpc.RequestServiceStub(channel),
             vpb_grpc.ValidationServiceStub(vchannel),
         )
+
+
+@pytest.fixture
+async def pipeline(services, database: Database) -> AsyncIterator[Pipeline]:
+    async with connected(*services, database) as p:
+        yield p
 
 
 async def approved(

@@ -14,9 +14,31 @@ from services.validation.ta_checker.appinspect import (
     AppInspectReport,
     find_appinspect,
     parse_report,
+    start_appinspect,
 )
 
 SAMPLE = SAMPLES_DIR / "apache_access_combined.log"
+
+#: A stand-in for splunk-appinspect that writes its report only once the test says "go"
+#: (a file in its working directory appears), and gives up after 20 s.
+WAITS_FOR_GO = """#!/bin/sh
+while [ "$1" != "--output-file" ]; do shift; done
+for _ in $(seq 400); do
+  if [ -e "$PWD/go" ]; then
+    echo '{"summary": {"success": 3}, "reports": []}' > "$2"
+    exit 0
+  fi
+  sleep 0.05
+done
+exit 1
+"""
+
+
+def fake_appinspect(directory: Path, script: str) -> str:
+    fake = directory / "splunk-appinspect"
+    fake.write_text(script)
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    return str(fake)
 
 
 def test_the_project_has_appinspect_installed() -> None:
@@ -112,3 +134,35 @@ def test_failures_in_a_report_become_errors_with_file_and_line(
         "--mode",
     ]
     assert "--skip-trusted-libraries-update" in real["command"]
+
+
+def test_appinspect_runs_while_the_caller_works_and_is_collected_last(tmp_path: Path) -> None:
+    package = tmp_path / "TA-test.tgz"
+    package.write_bytes(b"not inspected")
+    fake = fake_appinspect(tmp_path, WAITS_FOR_GO)
+    running = start_appinspect(package, tmp_path, executable=fake, timeout=30)
+    assert running.process is not None and running.process.poll() is None  # still working
+    (tmp_path / "go").touch()  # the caller's own work happens here
+    report = running.collect()
+    assert report.ran is True and report.problem is None
+    assert report.exit_code == 0 and report.summary == {"success": 3}
+
+
+def test_an_abandoned_appinspect_is_killed(tmp_path: Path) -> None:
+    package = tmp_path / "TA-test.tgz"
+    package.write_bytes(b"not inspected")
+    fake = fake_appinspect(tmp_path, WAITS_FOR_GO)
+    running = start_appinspect(package, tmp_path, executable=fake, timeout=30)
+    running.abandon()
+    assert running.process is not None and running.process.returncode is not None
+
+
+def test_an_appinspect_past_its_timeout_is_killed_and_reported(tmp_path: Path) -> None:
+    package = tmp_path / "TA-test.tgz"
+    package.write_bytes(b"not inspected")
+    fake = fake_appinspect(tmp_path, WAITS_FOR_GO)
+    running = start_appinspect(package, tmp_path, executable=fake, timeout=0.5)
+    report = running.collect()
+    assert report.ran is False and report.problem is not None
+    assert "did not finish within" in report.problem
+    assert running.process is not None and running.process.returncode is not None

@@ -106,22 +106,100 @@ def scrubbed_environment() -> dict[str, str]:
     return env
 
 
-def run_appinspect(
+class RunningAppInspect:
+    """A started ``splunk-appinspect`` process: the caller does its own work meanwhile and
+    collects the report last (or abandons it, which kills the process). Its output goes to
+    files in the work directory, so it never blocks on a full pipe while nobody reads."""
+
+    def __init__(
+        self,
+        report: AppInspectReport,
+        process: subprocess.Popen[bytes] | None,
+        workdir: Path,
+        timeout: float,
+    ) -> None:
+        self.report = report
+        self.process = process
+        self.workdir = workdir
+        self.timeout = timeout
+        self.started = time.monotonic()
+
+    @property
+    def output(self) -> Path:
+        return self.workdir / "appinspect-report.json"
+
+    def log_file(self, stream: str) -> Path:
+        return self.workdir / f"appinspect-{stream}.txt"
+
+    def collect(self) -> AppInspectReport:
+        """Wait for the process (within what is left of its timeout) and read its report;
+        problems are reported, never raised."""
+        report, process = self.report, self.process
+        if process is None:
+            return report
+        left = max(0.0, self.timeout - (time.monotonic() - self.started))
+        try:
+            code = process.wait(left)
+        except subprocess.TimeoutExpired:
+            self.abandon()
+            report.problem = f"splunk-appinspect did not finish within {self.timeout:.0f} seconds"
+            return report
+        finally:
+            report.duration_seconds = time.monotonic() - self.started
+        report.exit_code = code
+        report.stdout = _tail(self.log_file("stdout"))
+        report.stderr = _tail(self.log_file("stderr"))
+        _read_report(self.output, code, report)
+        return report
+
+    def abandon(self) -> None:
+        """Kill the process if it still runs (its report is not wanted)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def _tail(path: Path, limit: int = 20000) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")[-limit:]
+    except OSError:
+        return ""
+
+
+def _read_report(output: Path, code: int, report: AppInspectReport) -> None:
+    if not output.is_file():
+        tail = (report.stderr or report.stdout).strip().splitlines()[-3:]
+        report.problem = f"splunk-appinspect exited with code {code} without a report" + (
+            ": " + " | ".join(tail) if tail else ""
+        )
+        return
+    try:
+        parse_report(json.loads(output.read_text(encoding="utf-8")), report)
+    except (ValueError, TypeError, AttributeError) as exc:
+        report.problem = f"splunk-appinspect's report could not be read: {exc}"
+        return
+    report.ran = True
+    if code == 2:
+        report.problem = "splunk-appinspect reported an exception while validating"
+
+
+def start_appinspect(
     package: Path,
     workdir: Path,
     *,
     executable: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
-) -> AppInspectReport:
-    """Run appinspect on the package; problems are reported, never raised."""
+) -> RunningAppInspect:
+    """Start appinspect on the package and return at once; ``collect()`` gives its report."""
     found = find_appinspect(executable)
     if found is None:
         wanted = executable or EXECUTABLE
-        return AppInspectReport(
+        missing = AppInspectReport(
             ran=False,
             problem=f"the {wanted!r} executable was not found; install splunk-appinspect",
         )
-    output = workdir / "appinspect-report.json"
+        return RunningAppInspect(missing, None, workdir, timeout)
+    running = RunningAppInspect(AppInspectReport(ran=False), None, workdir, timeout)
     command = [
         found,
         "inspect",
@@ -132,47 +210,36 @@ def run_appinspect(
         "--data-format",
         "json",
         "--output-file",
-        str(output),
+        str(running.output),
         "--max-messages",
         "all",
     ]
-    report = AppInspectReport(ran=False, command=[Path(found).name, *command[1:]])
-    env = scrubbed_environment()
-    started = time.monotonic()
+    running.report.command = [Path(found).name, *command[1:]]
     try:
-        completed = subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=env,
-            cwd=workdir,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        report.problem = f"splunk-appinspect did not finish within {timeout:.0f} seconds"
-        return report
+        with (
+            running.log_file("stdout").open("wb") as out,
+            running.log_file("stderr").open("wb") as err,
+        ):
+            running.process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                env=scrubbed_environment(),
+                cwd=workdir,
+            )
     except OSError as exc:
-        report.problem = f"splunk-appinspect could not be started: {exc}"
-        return report
-    finally:
-        report.duration_seconds = time.monotonic() - started
-    report.exit_code = completed.returncode
-    report.stdout = completed.stdout[-20000:]
-    report.stderr = completed.stderr[-20000:]
-    if not output.is_file():
-        tail = (completed.stderr or completed.stdout).strip().splitlines()[-3:]
-        report.problem = (
-            f"splunk-appinspect exited with code {completed.returncode} without a report"
-            + (": " + " | ".join(tail) if tail else "")
-        )
-        return report
-    try:
-        parse_report(json.loads(output.read_text(encoding="utf-8")), report)
-    except (ValueError, TypeError, AttributeError) as exc:
-        report.problem = f"splunk-appinspect's report could not be read: {exc}"
-        return report
-    report.ran = True
-    if completed.returncode == 2:
-        report.problem = "splunk-appinspect reported an exception while validating"
-    return report
+        running.report.problem = f"splunk-appinspect could not be started: {exc}"
+    return running
+
+
+def run_appinspect(
+    package: Path,
+    workdir: Path,
+    *,
+    executable: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> AppInspectReport:
+    """Run appinspect on the package and wait for its report; problems are reported, never
+    raised."""
+    return start_appinspect(package, workdir, executable=executable, timeout=timeout).collect()

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .appinspect import DEFAULT_TIMEOUT, AppInspectReport, run_appinspect
+from .appinspect import DEFAULT_TIMEOUT, AppInspectReport, RunningAppInspect, start_appinspect
 from .archive import TAPackage, open_package
 from .assignment import assign_sourcetypes
 from .debug_bundle import build_debug_bundle
@@ -121,16 +120,17 @@ def check_ta(
             )
             return CheckResult(results, build_debug_bundle(results, None, None, {}))
 
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pending: Future[AppInspectReport] | None = None
-            if options.run_appinspect:
-                pending = pool.submit(
-                    run_appinspect,
-                    package_path,
-                    workdir,
-                    executable=options.appinspect_executable,
-                    timeout=options.appinspect_timeout,
-                )
+        # splunk-appinspect is an independent process on the same package: started first and
+        # collected last, it runs while the checker does its own checks.
+        appinspect: RunningAppInspect | None = None
+        if options.run_appinspect:
+            appinspect = start_appinspect(
+                package_path,
+                workdir,
+                executable=options.appinspect_executable,
+                timeout=options.appinspect_timeout,
+            )
+        try:
             config = load_config(extracted)
             findings.extend(static_findings(config))
             eventtypes, _ = load_eventtypes(config)
@@ -147,7 +147,10 @@ def check_ta(
                     cim_required=options.cim_required,
                 )
             )
-            report = pending.result() if pending is not None else None
+            report = appinspect.collect() if appinspect is not None else None
+        finally:
+            if appinspect is not None:
+                appinspect.abandon()  # still running only when a check above raised
         findings.extend(_appinspect_findings(report, options))
         results = build_results(
             package=_package_info(extracted),
