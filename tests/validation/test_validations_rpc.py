@@ -131,8 +131,13 @@ async def test_queueing_a_revision_again_returns_its_active_run(rpc, cast, clean
         await ValidationRunRepository(session).update(
             uuid.UUID(first.id), {"status": ValidationStatus.FAILED}
         )
+    # The pipeline asking again (a resumed job) gets the finished run: one run per attempt.
+    resumed = await queue(rpc, cast.service, request.id, revision.id)
+    assert resumed.id == first.id and resumed.status == pb.FAILED
+    # A person asks for a new check of a revision whose run finished: a new run.
     fresh = await queue(rpc, cast.owner, request.id, revision.id)
     assert fresh.id != first.id and fresh.status == pb.QUEUED
+    assert (await queue(rpc, cast.service, request.id, revision.id)).id == fresh.id
 
 
 async def test_list_pages_newest_first_and_filters_by_status(rpc, cast, clean, approved) -> None:

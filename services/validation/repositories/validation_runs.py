@@ -77,6 +77,15 @@ class ValidationRunRepository(BaseRepository[ValidationRun]):
         """How many runs are RUNNING right now (the concurrency limit counts these)."""
         return await self.count({"status": S.RUNNING})
 
+    async def get_latest_for_revision(self, ta_revision_id: uuid.UUID) -> ValidationRun | None:
+        """The newest run of a TA revision, whatever its status."""
+        return await self.session.scalar(
+            select(ValidationRun)
+            .where(ValidationRun.ta_revision_id == ta_revision_id)
+            .order_by(ValidationRun.created_at.desc(), ValidationRun.id.desc())
+            .limit(1)
+        )
+
     async def queue_once(self, values: dict[str, Any]) -> tuple[ValidationRun, bool]:
         """A new QUEUED run of the revision, or the run of it already QUEUED or RUNNING
         (the partial unique index on ta_revision_id decides, even between replicas);

@@ -23,7 +23,10 @@ class ValidationUseCases:
         self.deps = deps
 
     async def queue(self, request_id: uuid.UUID, ta_revision_id: uuid.UUID) -> ValidationRun:
-        """A QUEUED run of one of the request's revisions, with its audit event."""
+        """A QUEUED run of one of the request's revisions, with its audit event; the run of it
+        already QUEUED or RUNNING when there is one. For a service (the generation pipeline,
+        which may ask again after a crash) any earlier run of the revision is the answer: a
+        pipeline attempt validates its revision once, even when that run already finished."""
         principal = require_principal()
         details = await self.deps.requests.get_request(request_id)
         rules.require_reader(principal, details.request)
@@ -31,7 +34,12 @@ class ValidationUseCases:
         if revision is None:
             raise InvalidArgument("ta_revision_id", f"is not a TA revision of request {request_id}")
         async with self.deps.db.unit_of_work() as session:
-            run, created = await ValidationRunRepository(session).queue_once(
+            repo = ValidationRunRepository(session)
+            if principal.is_service:
+                earlier = await repo.get_latest_for_revision(ta_revision_id)
+                if earlier is not None:
+                    return earlier
+            run, created = await repo.queue_once(
                 {
                     "request_id": request_id,
                     "ta_revision_id": ta_revision_id,
