@@ -15,25 +15,20 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import os
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.platform_process import run_platform  # noqa: E402
+
 DIST = ROOT / "web" / "dist"
 CHROMIUM = Path("/usr/bin/chromium")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def sizes() -> None:
@@ -55,31 +50,6 @@ def sizes() -> None:
     verdict = "met" if total_gz < 300 * 1024 else "NOT met"
     print(f"initial route (*): {total_raw / 1024:.1f} KB raw, {total_gz / 1024:.1f} KB gzipped")
     print(f"goal < 300 KB gzipped: {verdict}")
-
-
-def start_platform(data_dir: str) -> tuple[subprocess.Popen[str], str]:
-    port = free_port()
-    env = {**os.environ, "DATA_DIR": data_dir, "DATABASE_URL": "", "GATEWAY_PORT": str(port)}
-    for context in ("identity", "requests", "validation", "knowledge", "audit"):
-        env[f"{context.upper()}_PORT"] = str(free_port())
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli.main", "run"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if "platform ready" in line:
-            return process, f"http://127.0.0.1:{port}"
-        if not line and process.poll() is not None:
-            break
-    process.kill()
-    raise SystemExit("tagen run did not start")
 
 
 def loads(base_url: str, count: int) -> None:
@@ -128,13 +98,11 @@ def main() -> None:
     if not CHROMIUM.exists():
         print("Chromium is missing (apt-get install chromium): page load not measured")
         return
-    with tempfile.TemporaryDirectory(prefix="bench-console-") as data_dir:
-        process, base_url = start_platform(data_dir)
-        try:
-            loads(base_url, args.loads)
-        finally:
-            process.terminate()
-            process.wait(30)
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-console-") as data_dir,
+        run_platform(Path(data_dir), {}) as platform,
+    ):
+        loads(platform.base_url, args.loads)
 
 
 if __name__ == "__main__":

@@ -13,8 +13,6 @@ Run: .venv/bin/python bench/bench_pipeline.py [requests-for-throughput] [sizes i
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -26,16 +24,14 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.platform_process import run_platform  # noqa: E402
+
 SAMPLE = ROOT / "tests" / "ta" / "samples" / "apache_access_combined.log"
 ADMIN = ("bench-admin", "bench-password-1")
 MB = 1000 * 1000
 FINAL = ("COMPLETED", "FAILED")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def rss_bytes(pid: int) -> int:
@@ -63,41 +59,6 @@ class Sampler(threading.Thread):
         self.stopped.set()
         self.join()
         return self.peak
-
-
-def start_platform(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATA_DIR": str(data_dir),
-        "DATABASE_URL": "",
-        "GATEWAY_PORT": str(port),
-        "BOOTSTRAP_ADMIN_USERNAME": ADMIN[0],
-        "BOOTSTRAP_ADMIN_PASSWORD": ADMIN[1],
-        "MAX_PARALLEL_VALIDATIONS": "2",
-        "GATEWAY_STREAM_TIMEOUT_SECONDS": "600",
-    }
-    for context in ("identity", "requests", "validation", "knowledge", "audit"):
-        env[f"{context.upper()}_PORT"] = str(free_port())
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli.main", "run"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if "platform ready" in line:
-            threading.Thread(target=process.stdout.read, daemon=True).start()  # drain
-            return process, f"http://127.0.0.1:{port}"
-        if not line and process.poll() is not None:
-            break
-    process.kill()
-    raise RuntimeError("tagen run did not start")
 
 
 def login(http: httpx.Client, username: str, password: str) -> dict[str, str]:
@@ -176,12 +137,14 @@ def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 8
     sizes = [int(mb) * MB for mb in (sys.argv[2] if len(sys.argv) > 2 else "1,100").split(",")]
     with tempfile.TemporaryDirectory(prefix="tagen-bench-pipeline-") as scratch:
-        process, base_url = start_platform(Path(scratch) / "data")
-        try:
-            run(base_url, process.pid, Path(scratch), count, sizes)
-        finally:
-            process.terminate()
-            process.wait(60)
+        env = {
+            "BOOTSTRAP_ADMIN_USERNAME": ADMIN[0],
+            "BOOTSTRAP_ADMIN_PASSWORD": ADMIN[1],
+            "MAX_PARALLEL_VALIDATIONS": "2",
+            "GATEWAY_STREAM_TIMEOUT_SECONDS": "600",
+        }
+        with run_platform(Path(scratch) / "data", env) as platform:
+            run(platform.base_url, platform.process.pid, Path(scratch), count, sizes)
 
 
 def run(base_url: str, pid: int, scratch: Path, count: int, sizes: list[int]) -> None:

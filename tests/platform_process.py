@@ -1,5 +1,5 @@
 """`tagen run` (what `make run` starts) as a child process on the embedded default, on free
-ports, for the tests that drive the whole platform through its HTTP gateway."""
+ports, for the tests and benchmarks that drive the whole platform through its HTTP gateway."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTEXTS = ("identity", "requests", "validation", "knowledge", "audit")
@@ -77,7 +75,7 @@ def run_platform(data_dir: Path, env: Mapping[str, str]) -> Iterator[Platform]:
             break
     if not any("platform ready" in line for line in output):
         process.kill()
-        pytest.fail("tagen run did not start:\n" + "".join(output[-40:]))
+        raise RuntimeError("tagen run did not start:\n" + "".join(output[-40:]))
     assert any(f"gateway listening on http://127.0.0.1:{gateway_port}" in x for x in output)
     reader = threading.Thread(target=_drain, args=(process, output), daemon=True)
     reader.start()
