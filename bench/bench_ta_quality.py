@@ -2,11 +2,12 @@
 
 For each corpus: whether a TA builds; the share of the hand-checked lines whose time (as
 the TA's props.conf reads it, in the checker's Splunk emulation) equals the corpus's
-independent truth; the share of all events given a time read from the event; the lowest
-coverage of a CIM-required field over the events a data model applies to; AppInspect
-precert failures; whether that meets the goal (builds, >= 99% timestamps right and timed,
->= 95% CIM-required fields, 0 AppInspect failures); and the checker's verdict with
-``cim_required`` where the corpus belongs to a CIM model (which must agree with the goal).
+independent truth; the share of all events given a time read from the event (or, for an
+event carrying none, the previous event's time, as Splunk does); the lowest coverage of a
+CIM-required field over the events a data model applies to; AppInspect precert failures;
+whether that meets the goal (builds, >= 99% timestamps right and timed, >= 95% CIM-required
+fields, 0 AppInspect failures); and the checker's verdict with ``cim_required`` where the
+corpus belongs to a CIM model (which must agree with the goal).
 
     .venv/bin/python bench/bench_ta_quality.py                 # with splunk-appinspect
     .venv/bin/python bench/bench_ta_quality.py --skip-appinspect

@@ -116,6 +116,9 @@ class DataModel:
     distinctive: tuple[str, ...]
     # Required fields the generator may set to a constant (e.g. the application name).
     constant_fields: tuple[str, ...] = ()
+    # Required fields that name the system writing the log when no field does (the server a
+    # user logged on to is the host of its own log): the generator sets them to ``host``.
+    host_fields: tuple[str, ...] = ()
 
     @property
     def required(self) -> tuple[CimField, ...]:
@@ -414,6 +417,7 @@ AUTHENTICATION = DataModel(
     tags=("authentication",),
     distinctive=("user", "action"),
     constant_fields=("app",),
+    host_fields=("dest",),
     fields=(
         CimField(
             "action",

@@ -271,3 +271,55 @@ def test_random_binary_package_does_not_crash(tmp_path: Path) -> None:
     result = check_one(blob, [SAMPLES_DIR / "apache_access_combined.log"], appinspect=False)
     assert result.results["passed"] is False
     assert _error_codes(result.results)[0] == "archive.ArchiveError"
+
+
+# ----- events without a timestamp of their own --------------------------------------------
+
+
+def _timed_lines(count: int) -> list[str]:
+    return [
+        f"2024-03-04 10:{i // 60 % 60:02d}:{i % 60:02d} job {i} done user=u{i % 7}"
+        for i in range(count)
+    ]
+
+
+def test_an_event_without_a_timestamp_takes_the_previous_events_time() -> None:
+    lines = _timed_lines(200)
+    built = _build("\n".join(lines).encode())
+    lines.insert(100, "job retried by the scheduler")
+    checked = check_ta_bytes(built.package, "sample.log", "\n".join(lines).encode())
+    stats = checked.results["sourcetypes"]["acme:app:log"]
+    assert checked.results["passed"] is True, checked.results["errors"]
+    assert stats["timestamp"]["previous_event"] == 1
+    assert stats["events_with_timestamp"] == 200 and stats["timestamp_coverage"] == 1.0
+    [warning] = [
+        w for w in checked.results["warnings"] if w["code"] == "dynamic.events_without_time"
+    ]
+    assert "1 of 201 events (0.5%)" in warning["message"]
+    assert warning["examples"] == ["job retried by the scheduler"]
+
+
+def test_many_events_without_a_timestamp_fail_as_broken_apart() -> None:
+    lines = _timed_lines(200)
+    built = _build("\n".join(lines).encode())
+    broken = [part for line in lines for part in (line, "    at com.acme.Job.run(Job.java:42)")]
+    checked = check_ta_bytes(built.package, "sample.log", "\n".join(broken[:300]).encode())
+    assert checked.results["passed"] is False
+    [error] = [e for e in checked.results["errors"] if e["code"] == "dynamic.events_without_time"]
+    assert "150 of 300 events (50.0%)" in error["message"] and error["key"] == "LINE_BREAKER"
+
+
+def test_a_timestamp_the_ta_does_not_read_is_no_event_without_one() -> None:
+    lines = _timed_lines(200)
+    built = _build("\n".join(lines).encode())
+    # The first events have no previous one; a date in another layout is the TA's failure.
+    opening = ["job queue opened", "job queue ready"]
+    lines = [*opening, *lines[:100], "04.03.2024 10:01:40 job 100 done", *lines[101:]]
+    checked = check_ta_bytes(built.package, "sample.log", "\n".join(lines).encode())
+    stats = checked.results["sourcetypes"]["acme:app:log"]
+    assert stats["timestamp"]["previous_event"] == 0
+    assert stats["events"] == 202 and stats["events_with_timestamp"] == 199
+    assert checked.results["passed"] is False
+    [error] = [e for e in checked.results["errors"] if e["code"] == "dynamic.timestamps"]
+    assert "on 199 of 202 events (98.5%) that carry one" in error["message"]
+    assert "0 without a TIME_PREFIX match, 3 not matching TIME_FORMAT" in error["message"]

@@ -181,6 +181,7 @@ def test_timezone_option_and_version(sample_specs: dict[str, SampleSpec]) -> Non
         ),
         ("Zürich Ölwerke", "zurich", "olwerke", "TA-zurich-olwerke", "zurich:olwerke:access"),
         ("3Com Switch", "v3com", "switch", "TA-v3com-switch", "v3com:switch:access"),
+        ("3proxy", "v3proxy", "v3proxy", "TA-v3proxy", "v3proxy:access"),
     ],
 )
 def test_source_system_names(

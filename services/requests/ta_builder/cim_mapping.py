@@ -139,11 +139,16 @@ def _syslog_auth(slug: str, sourcetype: str) -> CimPlan:
             'case(auth_outcome=="Accepted", "success", isnotnull(auth_outcome), "failure")',
         )
     )
-    # PAM names the user in user= when known, else only the remote user it was given.
-    plan.evals.append(("user", 'coalesce(user, if(ruser=="", null(), ruser))'))
+    # PAM names the user in user= when known, else only the remote user it was given. A
+    # failure for a name the system does not know (pam_unix leaves user= out, sshd logs
+    # "Invalid user  from" for an empty name) is still an authentication attempt: the CIM
+    # gives a required field the event does not carry the value "unknown".
+    plan.evals.append(
+        ("user", 'coalesce(if(user=="", null(), user), if(ruser=="", null(), ruser), "unknown")')
+    )
     plan.mapping = {
         "action": "auth_outcome",
-        "user": "user",
+        "user": 'user, else ruser, else "unknown"',
         "src": "src_ip",
         "dest": "syslog_host",
         "app": "process",
@@ -265,7 +270,10 @@ def _generic(
         missing = [
             f.name
             for f in model.required
-            if f.name not in choices and f.name not in model.constant_fields and f.name not in words
+            if f.name not in choices
+            and f.name not in model.constant_fields
+            and f.name not in model.host_fields
+            and f.name not in words
         ]
         if missing:
             notes.append(
@@ -290,6 +298,9 @@ def _generic(
             if cim_field.required and cim_field.name in model.constant_fields:
                 plan.evals.append((cim_field.name, eval_string(product)))
                 plan.mapping[cim_field.name] = f"constant {product!r}"
+            elif cim_field.required and cim_field.name in model.host_fields:
+                plan.evals.append((cim_field.name, "host"))
+                plan.mapping[cim_field.name] = "host (the system writing the log)"
             continue
         source = choice.source
         if choice.path_of_url:

@@ -82,6 +82,8 @@ def parse_source_system(name: str) -> SourceSystem:
     vendor = "_".join(vendor_words)[:_MAX_PART].strip("_")
     product = "_".join(product_words)[:_MAX_PART].strip("_")
     if not vendor[0].isalpha():
+        # Names must start with a letter; a one-word name stays one word ("3proxy").
+        product = f"v{vendor}" if product == vendor else product
         vendor = f"v{vendor}"
     return SourceSystem(display, vendor, product)
 

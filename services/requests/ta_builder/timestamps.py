@@ -50,6 +50,9 @@ class TimestampLayout:
 _MON = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 _DAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
 
+# Numeric dates whose order (month or day first) the samples decide: layout -> separator.
+_DAY_OR_MONTH_FIRST = {"slash_date": "/", "dash_date": "-"}
+
 LAYOUTS: tuple[TimestampLayout, ...] = (
     TimestampLayout(
         "iso8601",
@@ -118,6 +121,12 @@ LAYOUTS: tuple[TimestampLayout, ...] = (
         r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}",
         "%m/%d/%Y %H:%M:%S",
         "%m/%d/%Y %H:%M:%S",
+    ),
+    TimestampLayout(
+        "dash_date",
+        r"\d{2}-\d{2}-\d{4} \d{2}:\d{2}:\d{2}",
+        "%m-%d-%Y %H:%M:%S",
+        "%m-%d-%Y %H:%M:%S",
     ),
     TimestampLayout(
         "day_mon_year",
@@ -215,13 +224,14 @@ def _valid(layout: TimestampLayout, match: re.Match[str]) -> bool:
         text = "2000 " + text
     text = re.sub(r"\s+", " ", text)
     python = layout.python
-    if layout.name == "slash_date":
+    separator = _DAY_OR_MONTH_FIRST.get(layout.name)
+    if separator is not None:
         # Either day or month first; accept both and let the detector decide.
         try:
             datetime.strptime(text, python)
             return True
         except ValueError:
-            python = "%d/%m/%Y %H:%M:%S"
+            python = f"%d{separator}%m{separator}%Y %H:%M:%S"
     try:
         datetime.strptime(text, python)
     except ValueError:
@@ -345,11 +355,13 @@ def derive_time_settings(
         timezone = default_timezone or "UTC"
         if default_timezone is None:
             notes.append("the timestamps carry no time zone; TZ = UTC was assumed")
-    if layout.name == "slash_date":
+    separator = _DAY_OR_MONTH_FIRST.get(layout.name)
+    if separator is not None:
         firsts = [int(hit.text[:2]) for hit in hits]
         seconds = [int(hit.text[3:5]) for hit in hits]
         if any(value > 12 for value in firsts) and all(value <= 12 for value in seconds):
-            splunk = splunk.replace("%m/%d/%Y", "%d/%m/%Y")
+            month_first = f"%m{separator}%d{separator}%Y"
+            splunk = splunk.replace(month_first, f"%d{separator}%m{separator}%Y")
         elif not any(value > 12 for value in seconds):
             notes.append("day and month order is ambiguous in the samples; assumed month first")
     if layout.needs_year:

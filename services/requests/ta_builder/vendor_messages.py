@@ -63,12 +63,35 @@ VENDOR_MESSAGES: tuple[VendorMessages, ...] = (
         (
             (
                 "bind_query",
-                # BIND names the client "address#port", through syslog or its own channels.
+                # BIND names the client "address#port", through syslog or its own channels,
+                # and the question as 'name/type/class'.
                 rf"\bclient (?:@\S+ )?(?P<src>{_IP})#(?P<src_port>\d+)"
                 r"(?: \([^)]*\))?: (?:view \S+: )?"
-                r"(?:query(?: \(cache\))? |zone transfer |bad zone transfer request: )?"
-                r"'(?P<query>[^/']+)(?:/(?P<query_type>[^/']+))?/(?P<query_class>\w+)'"
+                r"(?:query(?: \(cache\))? |zone transfer )?"
+                r"'(?P<query>[^/']+)/(?P<query_type>[^/']+)/(?P<query_class>\w+)'"
                 r"(?: (?P<reply_code>denied))?",
+            ),
+            (
+                "bind_xfer_refused",
+                # A zone transfer BIND refuses before answering names the zone and its class
+                # ('zone/class'), not a question: the zone is not a query name, so these
+                # events carry no query and are no DNS resolution events.
+                rf"\bclient (?:@\S+ )?(?P<src>{_IP})#(?P<src_port>\d+)"
+                r"(?: \([^)]*\))?: (?:view \S+: )?"
+                r"bad zone transfer request: '(?P<zone>[^/']+)/(?P<zone_class>\w+)': "
+                r"(?P<reason>[^\n]+)",
+            ),
+        ),
+    ),
+    VendorMessages(
+        "mssql_logon",
+        "mssql:errorlog",
+        (
+            (
+                "mssql_logon",
+                # SQL Server's error log: "Login failed for user 'name'. Reason: ... [CLIENT: ip]"
+                r"\bLogon\s+Login (?P<action>failed|succeeded) for user '(?P<user>[^\n]*?)'\."
+                r"(?: Reason: (?P<reason>[^\[\n]*?))?\s*(?:\[CLIENT: (?P<src>[^\]\s]+)\])?$",
             ),
         ),
     ),

@@ -20,7 +20,7 @@ from .pipeline import SourcetypePipeline, TransformRule, build_pipeline
 from .samples import LogSample
 from .search_expr import EventtypeSearch
 from .ta_config import TAConfig
-from .timestamping import TimeOutcome, Timestamper
+from .timestamping import TimeOutcome, Timestamper, TimestampResult
 
 MAX_EXAMPLES = 5
 HOST = "tagen-checker"
@@ -50,6 +50,7 @@ class SourcetypeRun:
     settings: dict[str, str] = field(default_factory=dict)
     first_events: list[dict[str, Any]] = field(default_factory=list)
     timestamp_failures: list[dict[str, Any]] = field(default_factory=list)
+    untimed_examples: list[dict[str, Any]] = field(default_factory=list)
     truncated_examples: list[str] = field(default_factory=list)
     raw_examples: list[dict[str, Any]] = field(default_factory=list)
     # Events holding a later line that opens with a timestamp: several events merged.
@@ -57,8 +58,15 @@ class SourcetypeRun:
     merged_examples: list[dict[str, Any]] = field(default_factory=list)
 
     @property
+    def without_own_time(self) -> int:
+        """Events that carry no timestamp and take the previous event's time."""
+        return self.outcomes[TimeOutcome.PREVIOUS_EVENT]
+
+    @property
     def timestamp_coverage(self) -> float:
-        return self.with_timestamp / self.events if self.events else 0.0
+        """Share of the events carrying a timestamp whose time is read from the event."""
+        carrying = self.events - self.without_own_time
+        return self.with_timestamp / carrying if carrying else 0.0
 
     def field_coverage(self, name: str) -> float:
         return self.fields[name] / self.events if self.events else 0.0
@@ -74,6 +82,7 @@ class SourcetypeRun:
                 "prefix_not_found": self.outcomes[TimeOutcome.PREFIX_NOT_FOUND],
                 "format_mismatch": self.outcomes[TimeOutcome.FORMAT_MISMATCH],
                 "index_time": self.outcomes[TimeOutcome.INDEX_TIME],
+                "previous_event": self.without_own_time,
                 "earliest": self.earliest.isoformat() if self.earliest else None,
                 "latest": self.latest.isoformat() if self.latest else None,
             },
@@ -140,12 +149,21 @@ class SampleProcessor:
 
     def events(self, limit: int | None = None) -> Iterator[ProcessedEvent]:
         count = 0
+        previous: datetime | None = None
         with self.sample.open() as stream:
             for raw in iter_events(stream, self.pipeline.breaking, self.timestamper.has_date):
                 if _routed_to_null(self.pipeline.index_transforms, raw.text):
                     self.dropped += 1
                     continue
                 stamp = self.timestamper.extract(raw.text)
+                if stamp.time is not None:
+                    previous = stamp.time
+                elif (
+                    stamp.outcome is not TimeOutcome.INDEX_TIME
+                    and previous is not None
+                    and not self.timestamper.carries_time(raw.text)
+                ):
+                    stamp = TimestampResult(TimeOutcome.PREVIOUS_EVENT, previous)
                 base: dict[str, list[str]] = {
                     "_raw": [raw.text],
                     "host": [HOST],
@@ -180,7 +198,12 @@ def run_sample(
         run.events += 1
         run.outcomes[event.outcome] += 1
         if event.time is not None:
-            run.with_timestamp += 1
+            run.with_timestamp += event.outcome is TimeOutcome.PARSED
+            if (
+                event.outcome is TimeOutcome.PREVIOUS_EVENT
+                and len(run.untimed_examples) < MAX_EXAMPLES
+            ):
+                run.untimed_examples.append({"_raw": event.raw.text[:500]})
             run.earliest = min(run.earliest, event.time) if run.earliest else event.time
             run.latest = max(run.latest, event.time) if run.latest else event.time
         elif event.outcome is not TimeOutcome.INDEX_TIME and (

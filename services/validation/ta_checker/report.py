@@ -18,14 +18,17 @@ MAX_EXAMPLES = 3
 class Thresholds:
     """The verdict's bars, applied per source type.
 
-    Timestamps must be read from the event on ``timestamp_error_below`` of the events (an
-    event given its arrival time counts as not timestamped). CIM-required fields must be
-    extracted on ``cim_required_below`` of the events a data model applies to when the
-    request requires CIM compliance; without that requirement a lower coverage is an error
-    only under ``cim_error_below``.
+    Timestamps must be read from the event on ``timestamp_error_below`` of the events that
+    carry one (an event given its arrival time counts as not timestamped). An event carrying
+    no timestamp at all takes the previous event's time, as in Splunk; more than
+    ``untimed_error_above`` of such events is an error (lines of one event broken apart).
+    CIM-required fields must be extracted on ``cim_required_below`` of the events a data
+    model applies to when the request requires CIM compliance; without that requirement a
+    lower coverage is an error only under ``cim_error_below``.
     """
 
     timestamp_error_below: float = 0.99
+    untimed_error_above: float = 0.05
     cim_required_below: float = 0.95
     cim_error_below: float = 0.5
     cim_warning_below: float = 0.95
@@ -38,6 +41,29 @@ def _time_key(run: SourcetypeRun) -> str:
     if prefix_missing > mismatched and "TIME_PREFIX" in run.settings:
         return "TIME_PREFIX"
     return "TIME_FORMAT" if "TIME_FORMAT" in run.settings else "TIME_PREFIX"
+
+
+def _untimed_findings(name: str, run: SourcetypeRun, thresholds: Thresholds) -> list[Finding]:
+    untimed = run.without_own_time
+    if not untimed:
+        return []
+    share = untimed / run.events
+    severity = error if share > thresholds.untimed_error_above else warning
+    message = (
+        f"source type {name}: {untimed} of {run.events} events ({share:.1%}) carry no "
+        "timestamp of their own and take the time of the previous event of the same source; "
+        "many such events mean that lines of one event were broken apart"
+    )
+    return [
+        severity(
+            "dynamic.events_without_time",
+            message,
+            key="LINE_BREAKER",
+            examples=_examples(run.untimed_examples),
+            file=PROPS,
+            stanza=name,
+        )
+    ]
 
 
 def _examples(entries: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
@@ -118,7 +144,7 @@ def dynamic_findings(
             coverage = run.timestamp_coverage
             message = (
                 f"source type {name}: timestamps read from the event on {run.with_timestamp} of "
-                f"{run.events} events ({coverage:.1%}); "
+                f"{run.events - run.without_own_time} events ({coverage:.1%}) that carry one; "
                 f"{run.outcomes['prefix_not_found']} without a TIME_PREFIX match, "
                 f"{run.outcomes['format_mismatch']} not matching TIME_FORMAT "
                 f"{run.settings.get('TIME_FORMAT', '(automatic)')!r}"
@@ -133,6 +159,7 @@ def dynamic_findings(
                         **where,
                     )
                 )
+            findings.extend(_untimed_findings(name, run, thresholds))
         else:
             findings.append(
                 error(

@@ -3,7 +3,8 @@
 Splunk finds the first match of TIME_PREFIX in the event, then reads TIME_FORMAT right
 after it, within MAX_TIMESTAMP_LOOKAHEAD characters. Without TIME_FORMAT Splunk guesses
 with its datetime.xml rules; the checker approximates that with common layouts and says so.
-DATETIME_CONFIG = CURRENT/NONE gives every event its index time.
+DATETIME_CONFIG = CURRENT/NONE gives every event its index time. An event that carries no
+timestamp of its own gets, as in Splunk, the time of the previous event of the same source.
 """
 
 from __future__ import annotations
@@ -35,6 +36,13 @@ _AUTO_FORMATS: tuple[SplunkTimeFormat, ...] = tuple(
         "%m/%d/%Y %H:%M:%S",
     )
 )
+# Anything in an event that may be a time of day or a moment, in layouts the automatic
+# formats do not list: a clock with seconds, an epoch in seconds or milliseconds, a compact
+# "yymmdd HHMMSS". An event with none of these carries no timestamp of its own.
+_TIME_LIKE = re.compile(
+    r"(?<!\d)\d{1,2}:\d{2}:\d{2}(?!\d)|(?<![\d.])1\d{9}(?:\d{3})?(?:\.\d+)?(?![\d.])"
+    r"|(?<!\d)\d{6,8}[\sT_-]?\d{6}(?!\d)"
+)
 _BOUNDARY = re.compile(r"(?:^|(?<=[\s\[\]\"'=,;(|<>]))(?=\w)")
 
 
@@ -43,6 +51,8 @@ class TimeOutcome(StrEnum):
     PREFIX_NOT_FOUND = "prefix_not_found"
     FORMAT_MISMATCH = "format_mismatch"
     INDEX_TIME = "index_time"
+    # No timestamp of its own: the previous event's time from the same source.
+    PREVIOUS_EVENT = "previous_event"
 
 
 @dataclass(frozen=True)
@@ -85,6 +95,12 @@ class Timestamper:
                 if moment is not None:
                     return moment
         return None
+
+    def carries_time(self, text: str) -> bool:
+        """Whether the event holds anything that may be its timestamp (a date of a common
+        layout, a clock, an epoch); an event without one has no time of its own."""
+        head = text[:256]
+        return _TIME_LIKE.search(head) is not None or self._auto(head) is not None
 
     def starts_with_date(self, line: str) -> bool:
         """Whether ``line`` opens with a timestamp of a common layout (optionally in
