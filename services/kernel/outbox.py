@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.kernel.call_context import current_call
 from services.kernel.enums import AuditAction
+from services.kernel.tracing import current_traceparent
 
 
 class AuditOutboxMixin:
@@ -42,6 +43,9 @@ class AuditOutboxMixin:
     """Client user agent."""
     correlation_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
     """The x-request-id of the call that caused the change."""
+    traceparent: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    """The W3C traceparent of the span that made the change (None when tracing was off): the
+    relay links its delivery span to it."""
 
 
 class AuditRecorder:
@@ -75,8 +79,9 @@ class AuditRecorder:
         *,
         user_id: uuid.UUID | None = None,
     ) -> dict[str, Any]:
-        """The outbox columns of an event (who, from where, under which correlation id), for
-        `record` and for callers that insert the event in the same statement as the change."""
+        """The outbox columns of an event (who, from where, under which correlation id and
+        trace), for `record` and for callers that insert the event in the same statement as
+        the change."""
         call = current_call()
         actor = user_id
         if actor is None and call.principal is not None:
@@ -91,4 +96,5 @@ class AuditRecorder:
             "ip_address": call.ip_address,
             "user_agent": call.user_agent,
             "correlation_id": call.correlation_id,
+            "traceparent": current_traceparent(),
         }

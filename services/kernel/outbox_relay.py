@@ -6,7 +6,11 @@ FOR UPDATE SKIP LOCKED (so replicas of a service never ship the same row at once
 delete them once the audit service acknowledged them, commit. A failure anywhere rolls the
 round back: the rows stay and are sent again later; the audit service stores an event id once,
 so a resend (say the relay died between sending and deleting) never duplicates. While the audit
-service is unreachable the relay retries with capped exponential backoff."""
+service is unreachable the relay retries with capped exponential backoff.
+
+Each round's span carries a span Link to the span of every distinct change it delivers (the
+traceparent stored with the event), so a trace leads from a call to the delivery of its audit
+events and back."""
 
 from __future__ import annotations
 
@@ -38,7 +42,7 @@ from services.kernel.outbox import AuditOutboxMixin
 from services.kernel.server import ROUND_ROBIN
 from services.kernel.settings import Settings
 from services.kernel.tokens import ServiceIdentity
-from services.kernel.tracing import SpanKind, inject, tracer
+from services.kernel.tracing import SpanKind, inject, links_to, tracer
 
 if TYPE_CHECKING:
     from services.kernel.runtime import Runtime
@@ -162,6 +166,7 @@ class OutboxRelay:
                 table.c.ip_address,
                 table.c.user_agent,
                 table.c.correlation_id,
+                table.c.traceparent,
             )
             .order_by(table.c.seq)
             .with_for_update(skip_locked=True)
@@ -219,6 +224,7 @@ class OutboxRelay:
                 "audit relay batch",
                 kind=SpanKind.PRODUCER,
                 attributes={"tagen.outbox": self.name, "tagen.events": len(rows)},
+                links=links_to(row.traceparent for row in rows),
             ):
                 reply = await self._send([_event(row) for row in rows])
                 await self._acknowledge(session, [row.id for row in rows])

@@ -14,7 +14,17 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer, set_span_in_context
+from opentelemetry.trace import (
+    Link,
+    Span,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+    Tracer,
+    set_span_in_context,
+)
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 log = logging.getLogger(__name__)
 
@@ -118,12 +128,50 @@ def inject(pairs: Iterable[tuple[str, str]] = ()) -> tuple[tuple[str, str], ...]
     return (*pairs, *carrier.items())
 
 
+_TRACE_CONTEXT = TraceContextTextMapPropagator()
+
+
+def current_traceparent() -> str | None:
+    """The W3C traceparent of the current span, or None when no span is active (tracing off
+    and no caller's trace): what an outbox row keeps to link its delivery to its change."""
+    if not trace.get_current_span().get_span_context().is_valid:
+        return None
+    carrier: dict[str, str] = {}
+    _TRACE_CONTEXT.inject(carrier)
+    return carrier.get("traceparent")
+
+
+def links_to(traceparents: Iterable[str | None]) -> list[Link]:
+    """One span Link per distinct valid traceparent (None and malformed values are skipped),
+    in first-seen order. Parses nothing while no tracer provider records spans."""
+    if not tracing_active():
+        return []
+    links: list[Link] = []
+    seen: set[str] = set()
+    for value in traceparents:
+        if not value or value in seen:
+            continue
+        seen.add(value)
+        context = _span_context_of(value)
+        if context is not None:
+            links.append(Link(context))
+    return links
+
+
+def _span_context_of(traceparent: str) -> SpanContext | None:
+    context = trace.get_current_span(_TRACE_CONTEXT.extract({"traceparent": traceparent}))
+    span_context = context.get_span_context()
+    return span_context if span_context.is_valid else None
+
+
 __all__ = [
     "ServerSpan",
     "SpanKind",
     "configure_tracing",
+    "current_traceparent",
     "extract",
     "inject",
+    "links_to",
     "tracer",
     "tracing_active",
 ]

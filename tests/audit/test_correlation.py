@@ -119,3 +119,42 @@ async def test_a_call_between_services_keeps_the_correlation_id(
     (log,) = await _logs_of_call(database, str(call))
     assert log.action == AuditAction.CREATE and log.entity_id == uuid.UUID(reply.user.id)
     assert log.user_agent == "Safari/18" and log.ip_address == "::1"
+
+
+async def test_the_relay_batch_links_to_the_trace_of_the_call_that_made_the_change(
+    identity, people, database
+):
+    from opentelemetry.sdk.trace import ReadableSpan
+
+    from services.kernel.tracing import inject, tracer
+    from tests.observability import span_exporter, spans_named
+
+    spans = span_exporter()
+    username = f"u{uuid.uuid4().hex[:10]}"
+    await people.add(username, UserRoleEnum.REQUESTOR)
+    call = str(uuid.uuid4())
+    with tracer().start_as_current_span("client") as client:
+        metadata = inject((("x-request-id", call),))
+    await identity.Login(
+        identity_pb.LoginRequest(username=username, password="correct-horse-1"),
+        metadata=metadata,
+    )
+    trace_id = client.get_span_context().trace_id
+
+    def linked_batches() -> list[ReadableSpan]:
+        return [
+            batch
+            for batch in spans_named(spans, "audit relay batch")
+            if any(link.context.trace_id == trace_id for link in batch.links)
+        ]
+
+    async def shipped() -> bool:
+        return bool(linked_batches())
+
+    await eventually(shipped, within=5)
+    (login,) = spans_named(spans, "IdentityService/Login")
+    assert login.context.trace_id == trace_id
+    (batch,) = linked_batches()
+    assert batch.context.trace_id != trace_id  # a trace of its own, linked, not a child
+    (link,) = [link for link in batch.links if link.context.trace_id == trace_id]
+    assert link.context.span_id == login.context.span_id

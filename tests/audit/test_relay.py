@@ -284,3 +284,31 @@ async def test_a_relay_batch_is_one_trace_with_the_audit_service_and_is_measured
     assert shipped - shipped_before == 3
     assert next(label_values("tagen_outbox_relay_lag_seconds", service=service)) >= 0
     assert list(label_values("tagen_outbox_backlog", service=service)) == [3.0]
+
+
+async def test_a_batch_links_once_to_each_change_span_and_not_to_untraced_changes(
+    changes: Changes, make_relay, database
+) -> None:
+    from services.kernel.tracing import tracer
+    from tests.observability import span_exporter, spans_named
+
+    spans = span_exporter()
+    untraced = await changes.commit()
+    with tracer().start_as_current_span("a change with two events") as change:
+        await changes.commit()
+        await changes.commit()
+    async with database.read_only() as session:
+        stored_traces = dict(
+            (await session.execute(select(ScratchOutbox.id, ScratchOutbox.traceparent))).all()
+        )
+    assert stored_traces.pop(untraced) is None
+    expected = change.get_span_context()
+    assert [value.split("-")[1:3] for value in stored_traces.values()] == 2 * [
+        [f"{expected.trace_id:032x}", f"{expected.span_id:016x}"]
+    ]
+    assert await make_relay().drain() == 3
+    (batch,) = spans_named(spans, "audit relay batch")
+    assert [(link.context.trace_id, link.context.span_id) for link in batch.links] == [
+        (expected.trace_id, expected.span_id)
+    ]
+    assert all(link.context.is_remote for link in batch.links)

@@ -43,6 +43,7 @@ _EVENT_COLUMNS = (
     "ip_address",
     "user_agent",
     "correlation_id",
+    "traceparent",
 )
 
 

@@ -1,0 +1,31 @@
+"""audit outbox traceparent: the trace of the change each event records
+
+The outbox relay links its delivery span to this W3C traceparent; rows written before this
+revision, or while tracing is off, keep NULL.
+
+Revision ID: identity_0003
+Revises: identity_0002
+Create Date: 2026-12-04 16:30:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "identity_0003"
+down_revision: str | None = "identity_0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.add_column(
+        "audit_outbox",
+        sa.Column("traceparent", sa.String(length=64), nullable=True),
+        schema="identity",
+    )
+
+
+def downgrade() -> None:
+    op.drop_column("audit_outbox", "traceparent", schema="identity")
