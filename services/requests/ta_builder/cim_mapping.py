@@ -17,7 +17,12 @@ from services.kernel.splunk_cim import (
 )
 
 from .analysis import SampleAnalysis
-from .extractions import ASA_BLOCKED_MESSAGE_IDS, ASA_CONNECTION_MESSAGE_IDS, ExtractionPlan
+from .extractions import (
+    ASA_BLOCKED_MESSAGE_IDS,
+    ASA_CONNECTION_MESSAGE_IDS,
+    ConstantField,
+    ExtractionPlan,
+)
 from .formats import FieldStats, LogFormat
 from .regex_text import regex_literal
 
@@ -25,6 +30,7 @@ MIN_SOURCE_COVERAGE = 0.2
 MIN_VALID_SHARE = 0.9
 MIN_WORD_SHARE = 0.95
 _SIMPLE_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NAMED_GROUP = re.compile(r"(?<!\\)\(\?P<\w+>")  # a condition needs no field names
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,23 @@ def _eventtype(
 
 def _vendor_product(plan: CimPlan, vendor_product: str) -> None:
     plan.evals.append(("vendor_product", eval_string(vendor_product)))
+
+
+def _constants(plan: CimPlan, constants: Sequence[ConstantField]) -> None:
+    """EVAL-<field> giving each constant on the events its messages match; other events keep
+    what the field had (from an extraction or another calculated field), else none."""
+    for constant in constants:
+        earlier = [expr for name, expr in plan.evals if name == constant.field]
+        otherwise = earlier[-1] if earlier else eval_field(constant.field)
+        condition = " OR ".join(
+            f"match(_raw, {eval_string(_NAMED_GROUP.sub('(?:', regex))})"
+            for regex in constant.regexes
+        )
+        plan.evals = [(name, expr) for name, expr in plan.evals if name != constant.field]
+        plan.evals.append(
+            (constant.field, f"if({condition}, {eval_string(constant.value)}, {otherwise})")
+        )
+        plan.mapping[constant.field] = f"constant {constant.value!r} on the messages meaning it"
 
 
 def _apache_access(analysis: SampleAnalysis, slug: str, sourcetype: str) -> CimPlan:
@@ -370,6 +393,7 @@ def plan_cim(
     else:
         plan = None
     if plan is not None:
+        _constants(plan, extraction.constants)
         _vendor_product(plan, vendor_product)
     elif not notes:
         notes.append(f"{sourcetype}: no CIM data model fits these events")

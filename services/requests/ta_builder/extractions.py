@@ -38,6 +38,15 @@ class RegexExtraction:
     regexes: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class ConstantField:
+    """A value a product's messages mean without writing it, set on the events they match."""
+
+    field: str
+    value: str
+    regexes: tuple[str, ...]  # the messages meaning it (any one matching)
+
+
 @dataclass
 class ExtractionPlan:
     kv_mode: str
@@ -46,6 +55,7 @@ class ExtractionPlan:
     transforms: list[TransformSpec] = field(default_factory=list)
     regex_extractions: list[RegexExtraction] = field(default_factory=list)
     colon_pairs: bool = False  # a $1::$2 transform extracts "Key: value" pairs
+    constants: list[ConstantField] = field(default_factory=list)  # set by calculated fields
     fields: FieldStats = field(default_factory=FieldStats)
 
 
@@ -157,7 +167,10 @@ def _report(
 
 def _vendor_reports(plan: ExtractionPlan, slug: str, keys: Sequence[str]) -> None:
     for key in keys:
-        _report(plan, slug, key, vendor(key).patterns)
+        entry = vendor(key)
+        _report(plan, slug, key, entry.patterns)
+        regexes = tuple(regex for _, regex in entry.patterns)
+        plan.constants += [ConstantField(name, value, regexes) for name, value in entry.constants]
 
 
 def _measure(plan: ExtractionPlan, events: Sequence[str]) -> None:
@@ -168,6 +181,9 @@ def _measure(plan: ExtractionPlan, events: Sequence[str]) -> None:
             plan.regex_extractions,
             key=lambda e: (0 if e.setting.startswith("EXTRACT-") else 1, e.setting),
         )
+    ]
+    constants = [
+        (constant, [re.compile(regex) for regex in constant.regexes]) for constant in plan.constants
     ]
     stats = FieldStats()
     for event in events:
@@ -186,6 +202,10 @@ def _measure(plan: ExtractionPlan, events: Sequence[str]) -> None:
         if plan.colon_pairs:
             for name, value in colon_pairs(event):
                 found.setdefault(name, value)
+        # Calculated fields come last and win on the events their messages match.
+        for constant, patterns in constants:
+            if any(pattern.search(event) for pattern in patterns):
+                found[constant.field] = constant.value
         stats.add_event(found.items())
     plan.fields = stats
 

@@ -5,7 +5,9 @@ Splunk's PCRE) whose named groups are CIM field names where the value is the CIM
 (``src``, ``query``, ``sender``...), so the CIM mapping picks them without per-product code.
 The generator adds an entry's expressions to a source type when they match a fair share of
 its events (syslog message bodies or whole free-text lines), and names the source type after
-the product when the entry has a well-known source type name.
+the product when the entry has a well-known source type name. An entry may also name CIM
+values its messages imply without writing them (every scanlogd report is a port scan): the
+generator sets them by a calculated field on exactly the events the entry's messages match.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ class VendorMessages:
     key: str
     sourcetype: str | None  # Splunk's well-known name, when the events are all this product's
     patterns: tuple[tuple[str, str], ...]  # (transform suffix, regex)
+    # (CIM field, value) every matching message means though it does not write it
+    constants: tuple[tuple[str, str], ...] = ()
 
     def compiled(self) -> list[re.Pattern[str]]:
         return [re.compile(regex) for _, regex in self.patterns]
@@ -94,6 +98,20 @@ VENDOR_MESSAGES: tuple[VendorMessages, ...] = (
                 r"(?: Reason: (?P<reason>[^\[\n]*?))?\s*(?:\[CLIENT: (?P<src>[^\]\s]+)\])?$",
             ),
         ),
+    ),
+    VendorMessages(
+        "scanlogd_scan",
+        None,
+        (
+            (
+                "scanlogd_scan",
+                # scanlogd reports one port scan per line: "src to dest ports p1, p2, ...".
+                rf"scanlogd(?:\[\d+\])?: (?P<src>{_IP}) to (?P<dest>{_IP}) "
+                r"ports (?P<dest_ports>[\d, .]+)",
+            ),
+        ),
+        # Port scans are all scanlogd detects; it reports them and blocks nothing.
+        constants=(("signature", "port scan"),),
     ),
     VendorMessages(
         "postfix_reject",
